@@ -1,0 +1,52 @@
+"""The command line: ``python run.py COMMAND`` or the ``helpdesk-bot`` script.
+
+Sub-commands live in :mod:`bot.commands`, one module each (see its docstring).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from bot import commands
+from bot.config import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every command module registered."""
+    parser = argparse.ArgumentParser(
+        prog="run.py", description="ALS helpdesk email bot: fetch, triage, draft, approve, send."
+    )
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: $BOT_CONFIG or config/bot.yaml)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        default = getattr(args, "default_func", None)
+        if default is None:
+            parser.print_help()
+            return 2
+        args.func = default
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

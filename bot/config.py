@@ -102,7 +102,9 @@ class Schedule(_Section):
 
 class Paths(_Section):
     rules: Path = Field(Path("rules.yaml"), description="The reply rules file.")
-    replies: Path = Field(Path("replies"), description="Templates and packet sources, one folder per language.")
+    replies: Path = Field(
+        Path("replies"), description="Templates and packet sources, one folder per language."
+    )
     packets: Path = Field(Path("var/packets"), description="Where built packet PDFs are written and read.")
     packet_overrides: dict[str, Path] = Field(
         default_factory=dict,

@@ -1,0 +1,88 @@
+"""The long-lived pieces every command needs, built once from the config.
+
+Like Flask's app factory, :func:`build_services` takes a config value and
+returns everything wired, so a test builds its own with its own settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Config
+from bot.rules import Rules, RulesError, load_rules
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LiveRules:
+    """The rules in force, reloaded when the file changes; an invalid file never replaces good rules.
+
+    ``current()`` checks the file's modification time and, when it changed,
+    loads it; a file with errors is refused (``last_error`` says why) and the
+    last good rules stay live.
+    """
+
+    path: Path
+    _rules: Rules | None = None
+    _stamp: tuple[int, int] | None = None
+    last_error: RulesError | None = field(default=None)
+
+    def current(self) -> Rules:
+        """The live rules; raises :class:`RulesError` only when no good rules were ever loaded."""
+        try:
+            st = os.stat(self.path)
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if self._rules is None or stamp != self._stamp:
+            try:
+                self._rules = load_rules(self.path)
+                self.last_error = None
+                if self._stamp is not None:
+                    log.info("rules reloaded", extra={"event": "rules_reloaded", "path": str(self.path)})
+            except RulesError as exc:
+                self.last_error = exc
+                if self._rules is None:
+                    raise
+                log.error("rules refused, last good rules stay live: %s", exc)
+            self._stamp = stamp
+        return self._rules
+
+
+@dataclass
+class Services:
+    """Config, database, live rules, templates and packets: what the stages share."""
+
+    config: Config
+    store: Store
+    rules: LiveRules
+
+    @property
+    def replies_dir(self) -> Path:
+        return self.config.paths.replies
+
+    def template_loader(self):  # type: ignore[no-untyped-def]
+        from bot.templates import TemplateLoader
+
+        langs = self.config.languages
+        return TemplateLoader(self.replies_dir, langs.default, list(langs.fallback))
+
+    def packet_resolver(self):  # type: ignore[no-untyped-def]
+        from bot.compose import packet_resolver
+
+        return packet_resolver(self.config)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_services(config: Config) -> Services:
+    """Open the database (migrating it) and load the rules for ``config``."""
+    rules = LiveRules(config.paths.rules)
+    rules.current()  # refuse to start on rules that never loaded
+    return Services(config=config, store=Store(config.database.url), rules=rules)

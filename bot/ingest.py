@@ -127,28 +127,41 @@ def ingest(services: Services, session: Session, item: Fetched, now: datetime | 
         reasons=[],
     )
     _advance(session, item)
+    session.add(row)
+    return process(services, session, row, item.raw, now)
+
+
+def process(services: Services, session: Session, row: Inquiry, raw: bytes, now: datetime) -> str:
+    """Parse, triage and draft for ``row`` (new, or quarantined and retried); returns its new state.
+
+    Errors at any stage quarantine the row with that stage's name and the
+    error, never raise: one bad message never stops the batch.
+    """
     try:
-        msg = parse_message(item.raw)
+        msg = parse_message(raw)
     except ParseError as exc:
-        return _quarantine(session, row, getattr(exc, "stage", "parse"), str(exc))
+        return _quarantine(row, getattr(exc, "stage", "parse"), str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad message never stops the batch
-        return _quarantine(session, row, "parse", f"{type(exc).__name__}: {exc}")
+        return _quarantine(row, "parse", f"{type(exc).__name__}: {exc}")
     row.message_id, row.from_address, row.from_name = msg.message_id, msg.from_address, msg.from_name
     row.subject = msg.subject
+    row.error_stage = row.error = None
+    session.flush()  # gives a new row its id, so the duplicate check can exclude it
     dup = session.scalar(
-        select(Inquiry.id).where(Inquiry.message_id == msg.message_id, Inquiry.state != "duplicate").limit(1)
+        select(Inquiry.id)
+        .where(Inquiry.message_id == msg.message_id, Inquiry.state != "duplicate", Inquiry.id != row.id)
+        .limit(1)
     )
     if dup is not None:
         row.raw, row.state, row.action = b"", InquiryState.DUPLICATE.value, Action.IGNORE.value
         row.reasons = [f"ledger/duplicate: Message-ID already stored as inquiry {dup}"]
-        session.add(row)
         return row.state
     try:
         rules = services.rules.current()
         ctx = TriageContext.from_config(services.config, rules, history_lookup(session))
         triage = triage_message(msg, ctx)
     except Exception as exc:  # noqa: BLE001
-        return _quarantine(session, row, "triage", f"{type(exc).__name__}: {exc}")
+        return _quarantine(row, "triage", f"{type(exc).__name__}: {exc}")
     reasons = list(triage.reasons)
     action = triage.action
     if action is Action.DRAFT and (capped := _over_daily_cap(services, session, msg.from_address, now)):
@@ -166,9 +179,8 @@ def ingest(services: Services, session: Session, item: Fetched, now: datetime | 
                 now=now,
             )
         except Exception as exc:  # noqa: BLE001
-            return _quarantine(session, row, "compose", f"{type(exc).__name__}: {exc}")
+            return _quarantine(row, "compose", f"{type(exc).__name__}: {exc}")
         row.replies.append(_reply_row(draft, now))
-    session.add(row)
     log.info(
         "inquiry stored",
         extra={"event": "ingested", "state": row.state, "sender": sender_hash(msg.from_address)},
@@ -203,12 +215,11 @@ def _reply_row(draft: Draft, now: datetime) -> Reply:
     )
 
 
-def _quarantine(session: Session, row: Inquiry, stage: str, error: str) -> str:
+def _quarantine(row: Inquiry, stage: str, error: str) -> str:
     row.state = InquiryState.QUARANTINED.value
     row.error_stage, row.error = stage, error[:2000]
     row.reasons = [f"{stage}/error: {error[:300]}"]
     if not row.message_id:
         row.message_id = f"<{row.content_hash[:32]}@quarantine.invalid>"
-    session.add(row)
     log.warning("message quarantined", extra={"event": "quarantined", "stage": stage})
     return row.state

@@ -4,6 +4,10 @@ Each job has ``max_instances=1`` (a slow fetch is never overlapped by the
 next) and ``coalesce`` (missed runs after a pause collapse into one). A job
 that fails is logged and retried at its next interval; the worker goes on.
 SIGTERM and SIGINT stop it cleanly: the job in hand finishes first.
+
+New mail is fetched as soon as IMAP IDLE announces it (bot/idle.py); the
+polling job is the fallback for servers without IDLE and the periodic
+full check for those with it.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.fetch import fetch_once
+from bot import imap
+from bot.fetch import fetch_folder
+from bot.idle import IdleWatcher, SerialRunner
 from bot.send import send_once
 from bot.services import Services
 
@@ -35,14 +42,44 @@ def _guarded(name: str, fn: Callable[[], object]) -> Callable[[], None]:
     return job
 
 
-def build_scheduler(services: Services) -> BackgroundScheduler:
-    """A scheduler with the fetch and send jobs (not started)."""
+class Fetcher:
+    """Fetch through one :class:`SerialRunner`, from IDLE's connection or a fresh one."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.runner = SerialRunner()
+
+    def poll(self) -> None:
+        """The scheduled full check: its own connection."""
+
+        def once() -> None:
+            client = imap.connect(self.services.config.imap)
+            try:
+                self._fetch(client)
+            finally:
+                imap.close(client)
+
+        self.runner.run(once)
+
+    def on_idle(self, client) -> None:  # type: ignore[no-untyped-def]
+        """Called by the IDLE watcher with its connection, already in the folder."""
+        self.runner.run(lambda: self._fetch(client))
+
+    def _fetch(self, client) -> None:  # type: ignore[no-untyped-def]
+        report = fetch_folder(self.services, client, self.services.config.imap.folder)
+        if report.fetched:
+            log.info("%s", report.summary(), extra={"event": "fetch_done"})
+
+
+def build_scheduler(services: Services, fetcher: Fetcher | None = None) -> BackgroundScheduler:
+    """A scheduler with the fetch (polling) and send jobs (not started)."""
     sched = BackgroundScheduler(
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300}
     )
     every = services.config.schedule
+    fetcher = fetcher or Fetcher(services)
     sched.add_job(
-        _guarded("fetch", lambda: fetch_once(services)),
+        _guarded("fetch", fetcher.poll),
         "interval",
         seconds=every.fetch_seconds,
         id="fetch",
@@ -58,23 +95,27 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
     return sched
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import datetime
-
+def _now() -> datetime:
     return datetime.now().astimezone()
 
 
-def run_worker(services: Services, stop: threading.Event | None = None) -> None:
+def run_worker(services: Services, stop: threading.Event | None = None, idle: bool = True) -> None:
     """Run the jobs until ``stop`` is set or SIGTERM/SIGINT arrives; waits for running jobs."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    sched = build_scheduler(services)
+    fetcher = Fetcher(services)
+    sched = build_scheduler(services, fetcher)
+    watcher = IdleWatcher(services.config.imap, fetcher.on_idle, stop) if idle else None
     sched.start()
+    if watcher:
+        watcher.start()
     log.info("worker started", extra={"event": "worker_started"})
     try:
         stop.wait()
     finally:
         sched.shutdown(wait=True)
+        if watcher:
+            watcher.join(timeout=30)
         log.info("worker stopped", extra={"event": "worker_stopped"})

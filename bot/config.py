@@ -3,7 +3,9 @@
 The file is YAML, ``config/bot.yaml`` by default, another with ``--config
 PATH`` or the ``BOT_CONFIG`` environment variable. Secrets may instead come
 from the environment (``BOT_IMAP_PASSWORD``, ``BOT_SMTP_PASSWORD``,
-``BOT_SECRET_KEY``) so that they never need to live in the repository.
+``BOT_SECRET_KEY``, ``BOT_OAUTH2_CLIENT_SECRET``, ``BOT_OAUTH2_REFRESH_TOKEN``)
+so that they never need to live in the repository. ``python -m bot.config``
+prints the README's table of keys.
 
 A missing or wrong key is refused at start with the key's dotted name and
 what was expected (:class:`ConfigError`). The README's configuration table
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG_PATH = Path("config/bot.yaml")
 
@@ -49,12 +51,36 @@ class Organisation(_Section):
         return self.address.rsplit("@", 1)[1]
 
 
+class OAuth2(_Section):
+    """XOAUTH2 for providers that refuse passwords (Gmail, Microsoft 365): a refresh token is
+    exchanged for short-lived access tokens at ``token_url``."""
+
+    provider: Literal["google", "microsoft", "custom"] = Field(
+        "custom", description="google or microsoft fill in token_url; custom needs token_url."
+    )
+    tenant: str = Field("common", description="Microsoft 365 tenant id or domain (microsoft only).")
+    token_url: str = Field("", description="OAuth2 token endpoint (custom provider).")
+    client_id: str = Field("", description="OAuth2 client id of the registered application.")
+    client_secret: str = Field("", description="OAuth2 client secret; or set BOT_OAUTH2_CLIENT_SECRET.")
+    refresh_token: str = Field("", description="Long-lived refresh token; or set BOT_OAUTH2_REFRESH_TOKEN.")
+    scope: str = Field("", description="Scope asked for with each refresh; empty for the provider's default.")
+
+    def endpoint(self) -> str:
+        if self.provider == "google":
+            return self.token_url or "https://oauth2.googleapis.com/token"
+        if self.provider == "microsoft":
+            return self.token_url or f"https://login.microsoftonline.com/{self.tenant}/oauth2/v2.0/token"
+        return self.token_url
+
+
 class Imap(_Section):
     host: str = Field(description="IMAP server host name.")
     port: int = Field(993, description="IMAP port: 993 for ssl, 143 for starttls or none.")
     security: Security = Field("ssl", description="ssl, starttls or none (none only on loopback).")
     username: str = Field(description="IMAP login name.")
     password: str = Field("", description="IMAP password; or set BOT_IMAP_PASSWORD.")
+    auth: Literal["password", "xoauth2"] = Field("password", description="password, or xoauth2 (see oauth2).")
+    oauth2: OAuth2 = OAuth2()
     folder: str = Field("INBOX", description="The folder inquiries arrive in.")
     processed_folder: str = Field(
         "", description="Move handled mail here after it is stored; empty keeps it in place (flagged)."
@@ -69,7 +95,18 @@ class Smtp(_Section):
     security: Security = Field("starttls", description="ssl, starttls or none (none only on loopback).")
     username: str = Field("", description="SMTP login name; empty sends without logging in.")
     password: str = Field("", description="SMTP password; or set BOT_SMTP_PASSWORD.")
+    auth: Literal["password", "xoauth2"] = Field(
+        "password", description="password, or xoauth2 with the imap.oauth2 settings."
+    )
     timeout: float = Field(30.0, gt=0, description="Seconds before a silent connection is given up.")
+
+
+class Mailbox(_Section):
+    kind: Literal["imap", "maildir"] = Field(
+        "imap",
+        description="Where inquiries arrive: imap, or a local maildir (a bot on the mail host, the demo).",
+    )
+    maildir: Path = Field(Path("var/maildir"), description="The Maildir read when kind is maildir.")
 
 
 class Database(_Section):
@@ -124,7 +161,8 @@ class Web(_Section):
 
 class Config(_Section):
     organisation: Organisation
-    imap: Imap
+    mailbox: Mailbox = Mailbox()
+    imap: Imap | None = None
     smtp: Smtp
     database: Database = Database()
     languages: Languages = Languages()
@@ -134,6 +172,19 @@ class Config(_Section):
     retention: Retention = Retention()
     web: Web = Web()
     signature: str = Field("", description="Closing lines under every reply; empty uses reply_name.")
+
+    @model_validator(mode="after")
+    def _imap_when_needed(self) -> Config:
+        if self.mailbox.kind == "imap" and self.imap is None:
+            raise ValueError("imap: this section is required when mailbox.kind is imap")
+        for section in (self.imap, self.smtp):
+            if (
+                section is not None
+                and section.auth == "xoauth2"
+                and (self.imap is None or not self.imap.oauth2.endpoint())
+            ):
+                raise ValueError("imap.oauth2: xoauth2 needs a provider (google, microsoft) or a token_url")
+        return self
 
     def own_addresses(self) -> frozenset[str]:
         """Every address that is ours, lower-cased: mail from them is never answered."""
@@ -149,6 +200,7 @@ _ENV_SECRETS = {
     ("smtp", "password"): "BOT_SMTP_PASSWORD",
     ("web", "secret_key"): "BOT_SECRET_KEY",
 }
+_ENV_OAUTH2 = {"client_secret": "BOT_OAUTH2_CLIENT_SECRET", "refresh_token": "BOT_OAUTH2_REFRESH_TOKEN"}
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -172,13 +224,20 @@ def parse_config(data: object, source: str = "<config>", environ: dict[str, str]
     for (section, key), var in _ENV_SECRETS.items():
         if env.get(var) and isinstance(merged.get(section, {}), dict):
             merged.setdefault(section, {})[key] = env[var]
+    imap = merged.get("imap")
+    if isinstance(imap, dict):
+        for key, var in _ENV_OAUTH2.items():
+            if env.get(var):
+                oauth = dict(imap.get("oauth2") or {})
+                oauth[key] = env[var]
+                imap["oauth2"] = oauth
     try:
         return Config.model_validate(merged)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            msg = err["msg"]
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 msg = "required key is missing"
             elif err["type"] == "extra_forbidden":
@@ -201,3 +260,29 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         where = f"{p}:{mark.line + 1}" if mark else str(p)
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     return parse_config(data, str(p))
+
+
+def documented_keys(model: type[BaseModel] = Config, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Every key as (dotted name, default, meaning): the README's table is made from this."""
+    rows: list[tuple[str, str, str]] = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        nested = [
+            a for a in (*getattr(ann, "__args__", ()), ann) if isinstance(a, type) and issubclass(a, _Section)
+        ]
+        if nested:
+            rows += documented_keys(nested[0], f"{prefix}{name}.")
+            continue
+        if field.is_required():
+            default = "(required)"
+        else:
+            value = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+            default = str(value) if isinstance(value, Path) else repr(value)
+        rows.append((prefix + name, default, field.description or ""))
+    return rows
+
+
+if __name__ == "__main__":  # python -m bot.config: print the README's configuration table
+    print("| key | default | meaning |\n|---|---|---|")
+    for key, default, meaning in documented_keys():
+        print(f"| `{key}` | `{default}` | {meaning} |")

@@ -1,10 +1,10 @@
-"""The fetch stage: read new mail from the IMAP folder and hand each message to ingestion.
+"""The fetch stage: read new mail from the mailbox and hand each message to ingestion.
 
-Non-destructive and incremental: messages are read by UID with
-``BODY.PEEK[]`` (nothing is marked seen, so people reading the same mailbox
-lose nothing), only UIDs above the stored high-water mark are asked for,
-and the server is touched (flag or move) only after the message and its
-outcome are committed.
+Non-destructive and incremental: messages are read by UID without being
+marked seen (people reading the same mailbox lose nothing), only UIDs above
+the stored high-water mark are asked for, in batches, and the mailbox is
+touched (flag or move) only after the messages and their outcome are
+committed.
 """
 
 from __future__ import annotations
@@ -13,18 +13,16 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from imapclient import IMAPClient
 from sqlalchemy import select
 
-from bot import imap
 from bot.ingest import Fetched, ingest
 from bot.services import Services
-from bot.store import FolderState, Inquiry
+from bot.sources import MailSource, open_source
+from bot.store import FolderState
 
 log = logging.getLogger(__name__)
 
-# A keyword flag on messages the bot has stored, for people reading the mailbox.
-PROCESSED_FLAG = b"$HelpdeskStored"
+DEFAULT_BATCH = 100
 
 
 @dataclass
@@ -50,7 +48,7 @@ def _high_water(services: Services, source: str, uidvalidity: int, report: Fetch
             return 0
         if state.uidvalidity != uidvalidity:
             # The server renumbered the folder: every message is new by UID, and
-            # ingestion recognises the ones already answered by Message-ID.
+            # ingestion recognises the ones already handled by their Message-ID.
             log.warning("UIDVALIDITY changed, re-syncing", extra={"event": "uidvalidity_changed"})
             report.uidvalidity_changed = True
             state.uidvalidity, state.last_uid = uidvalidity, 0
@@ -58,61 +56,35 @@ def _high_water(services: Services, source: str, uidvalidity: int, report: Fetch
         return state.last_uid
 
 
-def new_uids(client: IMAPClient, last_uid: int) -> list[int]:
-    """UIDs above ``last_uid``, ascending. ``N:*`` always returns the newest message, so filter."""
-    return sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
-
-
-def fetch_folder(services: Services, client: IMAPClient, folder: str) -> FetchReport:
-    """One incremental pass over ``folder`` with an open client."""
-    cfg = services.config.imap
+def fetch_source(services: Services, source: MailSource) -> FetchReport:
+    """One incremental pass over an open source."""
     report = FetchReport()
-    info = client.select_folder(folder)
-    uidvalidity = int(info[b"UIDVALIDITY"])
-    source = imap.source_name(cfg, folder)
-    last = _high_water(services, source, uidvalidity, report)
-    uids = new_uids(client, last)
-    for start in range(0, len(uids), cfg.batch_size):
-        batch = uids[start : start + cfg.batch_size]
-        fetched = client.fetch(batch, [b"BODY.PEEK[]"])
+    uidvalidity = source.uidvalidity()
+    uids = source.new_uids(_high_water(services, source.name, uidvalidity, report))
+    batch_size = services.config.imap.batch_size if services.config.imap else DEFAULT_BATCH
+    for start in range(0, len(uids), batch_size):
+        batch = uids[start : start + batch_size]
+        fetched = source.fetch(batch)
         stored: list[int] = []
         with services.store.session() as s:
             for uid in batch:
-                data = fetched.get(uid)
-                if data is None:  # expunged between SEARCH and FETCH
+                raw = fetched.get(uid)
+                if raw is None:  # expunged between SEARCH and FETCH
                     continue
-                state = ingest(services, s, Fetched(source, uidvalidity, uid, data[b"BODY[]"]))
+                state = ingest(services, s, Fetched(source.name, uidvalidity, uid, raw))
                 if state is not None:
                     report.fetched += 1
                     report.states[state] += 1
                     stored.append(uid)
-        # Committed: only now is it safe to touch the server.
-        _mark_processed(services, client, stored)
+        # Committed: only now is it safe to touch the mailbox.
+        source.mark_processed(stored)
     return report
 
 
-def _mark_processed(services: Services, client: IMAPClient, uids: list[int]) -> None:
-    if not uids:
-        return
-    try:
-        client.add_flags(uids, [PROCESSED_FLAG], silent=True)
-        target = services.config.imap.processed_folder
-        if target:
-            client.move(uids, target)
-    except Exception as exc:  # noqa: BLE001 - the ledger already has them; flagging is a courtesy
-        log.warning("could not flag processed mail: %s", type(exc).__name__)
-
-
 def fetch_once(services: Services) -> FetchReport:
-    """Connect, fetch the configured folder once, and disconnect."""
-    client = imap.connect(services.config.imap)
+    """Open the configured mailbox, fetch once, and close it."""
+    source = open_source(services.config)
     try:
-        return fetch_folder(services, client, services.config.imap.folder)
+        return fetch_source(services, source)
     finally:
-        imap.close(client)
-
-
-def inquiry_uid(services: Services, inquiry: Inquiry) -> tuple[str, int, int]:
-    """(folder, UIDVALIDITY, UID) of an inquiry, for flagging it on the server."""
-    folder = inquiry.source.rsplit("/", 1)[1] if "/" in inquiry.source else services.config.imap.folder
-    return folder, inquiry.uidvalidity, inquiry.uid
+        source.close()

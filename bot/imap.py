@@ -11,6 +11,7 @@ import ssl
 
 from imapclient import IMAPClient
 
+from bot import oauth2
 from bot.config import Imap
 
 
@@ -38,7 +39,10 @@ def connect(cfg: Imap) -> IMAPClient:
     try:
         if cfg.security == "starttls":
             client.starttls(tls_context())
-        client.login(cfg.username, cfg.password)
+        if cfg.auth == "xoauth2":
+            client.oauth2_login(cfg.username, oauth2.access_token(cfg.oauth2, timeout=cfg.timeout))
+        else:
+            client.login(cfg.username, cfg.password)
     except Exception as exc:
         _close_quietly(client)
         raise ImapError(f"IMAP login as {cfg.username!r} failed: {exc}") from exc

@@ -15,21 +15,23 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from imapclient import IMAPClient
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
-from bot import imap, smtp
+from bot import smtp
 from bot.disclaimer import MissingDisclaimer, require_disclaimer
-from bot.fetch import inquiry_uid
 from bot.queue import audit
 from bot.services import Services
-from bot.store import Inquiry, InquiryState, Reply, ReplyState
+from bot.sources import MailSource, open_source
+from bot.store import InquiryState, Reply, ReplyState
 
 log = logging.getLogger(__name__)
 
-SENT_FOLDER = "Sent"
 BACKOFF = (60, 300, 900, 3600, 4 * 3600)  # seconds between temporary failures
 MAX_ATTEMPTS = 8
+# How long a claim is honoured before recovery may take the reply back. The web
+# app and the worker may both send, so a live claim must never be stolen.
+LEASE = timedelta(minutes=10)
 
 
 @dataclass
@@ -46,63 +48,55 @@ class SendReport:
         )
 
 
-def _in_sent_folder(client: IMAPClient, message_id: str) -> bool:
-    client.select_folder(SENT_FOLDER, readonly=True)
-    return bool(client.search(["HEADER", "Message-ID", message_id]))
-
-
-def _ensure_sent_folder(client: IMAPClient) -> None:
-    if not client.folder_exists(SENT_FOLDER):
-        client.create_folder(SENT_FOLDER)
-
-
-def _flag_answered(services: Services, client: IMAPClient, inquiry: Inquiry) -> None:
-    folder, uidvalidity, uid = inquiry_uid(services, inquiry)
-    info = client.select_folder(folder)
-    if int(info[b"UIDVALIDITY"]) == uidvalidity:
-        client.add_flags([uid], [b"\\Answered"], silent=True)
-    else:  # renumbered since: find it by Message-ID
-        uids = client.search(["HEADER", "Message-ID", inquiry.message_id])
-        if uids:
-            client.add_flags(uids, [b"\\Answered"], silent=True)
-
-
-def recover(services: Services, client: IMAPClient, report: SendReport) -> None:
+def recover(services: Services, source: MailSource, report: SendReport) -> None:
     """Settle replies left in ``sending`` by a crash: sent if the Sent folder has them, else retried."""
     with services.store.session() as s:
-        for reply in s.scalars(select(Reply).where(Reply.state == ReplyState.SENDING)):
-            if _in_sent_folder(client, reply.message_id):
-                _finish(services, client, s, reply)
+        stale = select(Reply).where(
+            Reply.state == ReplyState.SENDING, Reply.next_attempt_at < datetime.now(UTC)
+        )
+        for reply in s.scalars(stale):
+            if source.sent_has(reply.message_id):
+                _finish(source, s, reply)
                 report.recovered += 1
             else:
                 reply.state = ReplyState.APPROVED.value
 
 
-def _finish(services: Services, client: IMAPClient, session, reply: Reply) -> None:  # type: ignore[no-untyped-def]
+def _finish(source: MailSource, session: Session, reply: Reply) -> None:
     reply.state, reply.sent_at, reply.last_error = ReplyState.SENT.value, datetime.now(UTC), None
     inquiry = reply.inquiry
     inquiry.state = InquiryState.ANSWERED.value
     audit(session, "outbox", inquiry, "sent", reply_id=reply.id)
     try:
-        _flag_answered(services, client, inquiry)
+        source.flag_answered(inquiry.uidvalidity, inquiry.uid, inquiry.message_id)
     except Exception as exc:  # noqa: BLE001 - the reply is out; the flag is bookkeeping
         log.warning("could not flag the original answered: %s", type(exc).__name__)
 
 
 def _claim(services: Services, now: datetime) -> list[int]:
+    """Claim every due approved reply; a conditional UPDATE makes each claim win once."""
+    claimed: list[int] = []
     with services.store.session() as s:
-        replies = s.scalars(
-            select(Reply)
+        due = s.scalars(
+            select(Reply.id)
             .where(Reply.state == ReplyState.APPROVED)
             .where(or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now))
             .order_by(Reply.id)
         ).all()
-        for r in replies:
-            r.state, r.attempts = ReplyState.SENDING.value, r.attempts + 1
-        return [r.id for r in replies]
+        for reply_id in due:
+            won = s.execute(
+                update(Reply)
+                .where(Reply.id == reply_id, Reply.state == ReplyState.APPROVED)
+                .values(
+                    state=ReplyState.SENDING.value, attempts=Reply.attempts + 1, next_attempt_at=now + LEASE
+                )
+            )
+            if won.rowcount == 1:
+                claimed.append(reply_id)
+    return claimed
 
 
-def _send_one(services: Services, client: IMAPClient, reply_id: int, report: SendReport) -> None:
+def _send_one(services: Services, source: MailSource, reply_id: int, report: SendReport) -> None:
     cfg = services.config
     with services.store.session() as s:
         reply = s.get(Reply, reply_id)
@@ -110,7 +104,8 @@ def _send_one(services: Services, client: IMAPClient, reply_id: int, report: Sen
         raw = reply.raw
         try:
             require_disclaimer(raw, services.replies_dir)
-            smtp.send(cfg.smtp, raw, cfg.organisation.address, [reply.to_address])
+            oauth = cfg.imap.oauth2 if cfg.imap else None
+            smtp.send(cfg.smtp, raw, cfg.organisation.address, [reply.to_address], oauth)
         except (MissingDisclaimer, smtp.SmtpPermanentError) as exc:
             reply.state, reply.last_error = ReplyState.FAILED.value, str(exc)
             audit(s, "outbox", reply.inquiry, "send_failed", error=str(exc)[:300])
@@ -128,20 +123,19 @@ def _send_one(services: Services, client: IMAPClient, reply_id: int, report: Sen
                 report.retrying += 1
             return
         # Accepted by SMTP. The Sent copy is what recovery checks, so it goes first.
-        client.append(SENT_FOLDER, raw, flags=[b"\\Seen"])
-        _finish(services, client, s, reply)
+        source.append_sent(raw)
+        _finish(source, s, reply)
         report.sent += 1
 
 
 def send_once(services: Services, now: datetime | None = None) -> SendReport:
     """Recover interrupted sends, then send every approved reply that is due."""
     report = SendReport()
-    client = imap.connect(services.config.imap)
+    source = open_source(services.config)
     try:
-        _ensure_sent_folder(client)
-        recover(services, client, report)
+        recover(services, source, report)
         for reply_id in _claim(services, now or datetime.now(UTC)):
-            _send_one(services, client, reply_id, report)
+            _send_one(services, source, reply_id, report)
     finally:
-        imap.close(client)
+        source.close()
     return report

@@ -5,7 +5,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 
-from bot.config import Smtp
+from bot import oauth2
+from bot.config import OAuth2, Smtp
 
 
 class SmtpTemporaryError(Exception):
@@ -16,7 +17,7 @@ class SmtpPermanentError(Exception):
     """Do not retry: a 5xx reply; staff must look at it."""
 
 
-def _open(cfg: Smtp) -> smtplib.SMTP:
+def _open(cfg: Smtp, oauth: OAuth2 | None) -> smtplib.SMTP:
     ctx = ssl.create_default_context()
     if cfg.security == "ssl":
         conn: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=ctx)
@@ -26,17 +27,25 @@ def _open(cfg: Smtp) -> smtplib.SMTP:
     if cfg.security == "starttls":
         conn.starttls(context=ctx)
         conn.ehlo()
-    if cfg.username:
+    if cfg.auth == "xoauth2" and oauth is not None:
+        token = oauth2.access_token(oauth, timeout=cfg.timeout)
+        conn.auth("XOAUTH2", lambda challenge=None: oauth2.xoauth2_string(cfg.username, token))
+    elif cfg.username:
         conn.login(cfg.username, cfg.password)
     return conn
 
 
-def send(cfg: Smtp, raw: bytes, sender: str, recipients: list[str]) -> None:
-    """Send ``raw`` as-is to ``recipients``; raises one of the two errors above on failure."""
+def send(cfg: Smtp, raw: bytes, sender: str, recipients: list[str], oauth: OAuth2 | None = None) -> None:
+    """Send ``raw`` as-is to ``recipients``; raises one of the two errors above on failure.
+
+    ``oauth`` holds the XOAUTH2 settings when ``cfg.auth`` is ``xoauth2``.
+    """
     try:
-        conn = _open(cfg)
+        conn = _open(cfg, oauth)
     except smtplib.SMTPAuthenticationError as exc:
         raise SmtpPermanentError(f"SMTP login refused: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
+    except oauth2.OAuth2Error as exc:
+        raise SmtpTemporaryError(str(exc)) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise SmtpTemporaryError(f"cannot reach SMTP {cfg.host}:{cfg.port}: {exc}") from exc
     try:

@@ -20,11 +20,11 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot import imap
-from bot.fetch import fetch_folder
+from bot.fetch import fetch_once, fetch_source
 from bot.idle import IdleWatcher, SerialRunner
 from bot.send import send_once
 from bot.services import Services
+from bot.sources.imap_source import ImapSource
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +50,18 @@ class Fetcher:
         self.runner = SerialRunner()
 
     def poll(self) -> None:
-        """The scheduled full check: its own connection."""
-
-        def once() -> None:
-            client = imap.connect(self.services.config.imap)
-            try:
-                self._fetch(client)
-            finally:
-                imap.close(client)
-
-        self.runner.run(once)
+        """The scheduled full check, on its own connection."""
+        self.runner.run(lambda: self._log(fetch_once(self.services)))
 
     def on_idle(self, client) -> None:  # type: ignore[no-untyped-def]
-        """Called by the IDLE watcher with its connection, already in the folder."""
-        self.runner.run(lambda: self._fetch(client))
+        """Called by the IDLE watcher with its connection: fetch on it, no new login."""
+        cfg = self.services.config.imap
+        self.runner.run(
+            lambda: self._log(fetch_source(self.services, ImapSource(client, cfg, owns_client=False)))
+        )
 
-    def _fetch(self, client) -> None:  # type: ignore[no-untyped-def]
-        report = fetch_folder(self.services, client, self.services.config.imap.folder)
+    @staticmethod
+    def _log(report) -> None:  # type: ignore[no-untyped-def]
         if report.fetched:
             log.info("%s", report.summary(), extra={"event": "fetch_done"})
 
@@ -107,7 +102,8 @@ def run_worker(services: Services, stop: threading.Event | None = None, idle: bo
             signal.signal(sig, lambda *_: stop.set())
     fetcher = Fetcher(services)
     sched = build_scheduler(services, fetcher)
-    watcher = IdleWatcher(services.config.imap, fetcher.on_idle, stop) if idle else None
+    use_idle = idle and services.config.imap is not None and services.config.mailbox.kind == "imap"
+    watcher = IdleWatcher(services.config.imap, fetcher.on_idle, stop) if use_idle else None
     sched.start()
     if watcher:
         watcher.start()

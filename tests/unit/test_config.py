@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, ConfigError, load_config, parse_config
+from bot.config import ConfigError, documented_keys, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,18 +73,24 @@ def test_shipped_config_is_valid() -> None:
     load_config(ROOT / "config" / "bot.yaml")
 
 
-def _all_keys(model: type, prefix: str = "") -> list[str]:
-    keys = []
-    for name, field in model.model_fields.items():
-        ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, Config.__mro__[1]):  # a nested section
-            keys += _all_keys(ann, f"{prefix}{name}.")
-        else:
-            keys.append(prefix + name)
-    return keys
-
-
 def test_every_config_key_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    missing = [k for k in _all_keys(Config) if f"`{k}`" not in readme]
+    missing = [key for key, _, _ in documented_keys() if f"`{key}`" not in readme]
     assert not missing, f"undocumented config keys: {missing}"
+
+
+def test_imap_section_is_required_for_an_imap_mailbox_only() -> None:
+    data = {k: v for k, v in MINIMAL.items() if k != "imap"}
+    with pytest.raises(ConfigError, match="imap: this section is required when mailbox.kind is imap"):
+        parse_config(data, environ={})
+    cfg = parse_config({**data, "mailbox": {"kind": "maildir", "maildir": "/tmp/md"}}, environ={})
+    assert cfg.imap is None and str(cfg.mailbox.maildir) == "/tmp/md"
+
+
+def test_oauth2_secrets_come_from_the_environment() -> None:
+    data = {**MINIMAL, "imap": {**MINIMAL["imap"], "auth": "xoauth2", "oauth2": {"provider": "google"}}}
+    cfg = parse_config(
+        data, environ={"BOT_OAUTH2_REFRESH_TOKEN": "r-tok", "BOT_OAUTH2_CLIENT_SECRET": "c-sec"}
+    )
+    assert cfg.imap.oauth2.refresh_token == "r-tok" and cfg.imap.oauth2.client_secret == "c-sec"
+    assert cfg.imap.oauth2.endpoint() == "https://oauth2.googleapis.com/token"

@@ -1,0 +1,87 @@
+"""An IMAP folder as a :class:`~bot.sources.MailSource`."""
+
+from __future__ import annotations
+
+import logging
+
+from imapclient import IMAPClient
+
+from bot import imap
+from bot.config import Imap
+
+log = logging.getLogger(__name__)
+
+SENT_FOLDER = "Sent"
+# A keyword on messages the bot has stored, for people reading the mailbox.
+PROCESSED_FLAG = b"$HelpdeskStored"
+
+
+class ImapSource:
+    """One IMAP folder on an open connection (which may be the IDLE watcher's)."""
+
+    def __init__(self, client: IMAPClient, cfg: Imap, owns_client: bool = True) -> None:
+        self.client, self.cfg, self._owns = client, cfg, owns_client
+        self.folder = cfg.folder
+        self.name = imap.source_name(cfg, self.folder)
+        self._uidvalidity = int(client.select_folder(self.folder)[b"UIDVALIDITY"])
+
+    @classmethod
+    def connect(cls, cfg: Imap) -> ImapSource:
+        return cls(imap.connect(cfg), cfg)
+
+    def uidvalidity(self) -> int:
+        return self._uidvalidity
+
+    def new_uids(self, last_uid: int) -> list[int]:
+        # ``N:*`` always includes the newest message, even below N: filter.
+        return sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+
+    def fetch(self, uids: list[int]) -> dict[int, bytes]:
+        data = self.client.fetch(uids, [b"BODY.PEEK[]"])
+        return {uid: item[b"BODY[]"] for uid, item in data.items() if b"BODY[]" in item}
+
+    def mark_processed(self, uids: list[int]) -> None:
+        if not uids:
+            return
+        try:
+            self.client.add_flags(uids, [PROCESSED_FLAG], silent=True)
+            if self.cfg.processed_folder:
+                self.client.move(uids, self.cfg.processed_folder)
+        except Exception as exc:  # noqa: BLE001 - the ledger has them; flagging is a courtesy
+            log.warning("could not flag processed mail: %s", type(exc).__name__)
+
+    def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:
+        for folder in filter(None, (self.folder, self.cfg.processed_folder)):
+            info = self.client.select_folder(folder)
+            if (
+                folder == self.folder
+                and int(info[b"UIDVALIDITY"]) == uidvalidity
+                and self.client.search(["UID", str(uid)])
+            ):
+                uids = [uid]
+            else:  # moved or renumbered since: find it by Message-ID
+                uids = self.client.search(["HEADER", "Message-ID", message_id])
+            if uids:
+                self.client.add_flags(uids, [b"\\Answered"], silent=True)
+                break
+        self.client.select_folder(self.folder)
+
+    def _ensure_sent(self) -> None:
+        if not self.client.folder_exists(SENT_FOLDER):
+            self.client.create_folder(SENT_FOLDER)
+
+    def append_sent(self, raw: bytes) -> None:
+        self._ensure_sent()
+        self.client.append(SENT_FOLDER, raw, flags=[b"\\Seen"])
+
+    def sent_has(self, message_id: str) -> bool:
+        self._ensure_sent()
+        self.client.select_folder(SENT_FOLDER, readonly=True)
+        try:
+            return bool(self.client.search(["HEADER", "Message-ID", message_id]))
+        finally:
+            self.client.select_folder(self.folder)
+
+    def close(self) -> None:
+        if self._owns:
+            imap.close(self.client)

@@ -27,6 +27,8 @@ class MaildirSource:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        for sub in ("tmp", "new", "cur"):  # Maildir(create=True) skips a folder that already exists
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
         self.box = mailbox.Maildir(self.path, create=True)
         self.name = f"maildir:{self.path.resolve()}"
         self._list = self._load()

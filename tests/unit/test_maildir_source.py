@@ -7,7 +7,10 @@ from pathlib import Path
 
 from bot.sources.maildir_source import MaildirSource
 
-RAW = b"From: a@example.com\r\nTo: support@example.org\r\nMessage-ID: <m%d@example.com>\r\nSubject: hi\r\n\r\nbody\r\n"
+RAW = (
+    b"From: a@example.com\r\nTo: support@example.org\r\n"
+    b"Message-ID: <m%d@example.com>\r\nSubject: hi\r\n\r\nbody\r\n"
+)
 
 
 def _deliver(path: Path, n: int) -> str:

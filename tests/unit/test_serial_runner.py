@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from bot.idle import SerialRunner, _announces_mail
 
 
@@ -55,10 +57,8 @@ def test_a_failing_run_releases_the_runner() -> None:
     def boom() -> None:
         raise RuntimeError("connection lost")
 
-    try:
+    with pytest.raises(RuntimeError):
         runner.run(boom)
-    except RuntimeError:
-        pass
     assert runner.run(lambda: None) is True
 
 

@@ -11,6 +11,7 @@ from bot.store.models import (
     Reply,
     ReplyState,
 )
+from bot.store.users import User
 
 __all__ = [
     "OPEN_STATES",
@@ -22,5 +23,6 @@ __all__ = [
     "Reply",
     "ReplyState",
     "Store",
+    "User",
     "migrate",
 ]

@@ -149,8 +149,23 @@ class Paths(_Section):
     )
 
 
+class Notifications(_Section):
+    staff: list[str] = Field(
+        default_factory=list,
+        description="Staff addresses told at once of urgent mail, and sent the daily digest.",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8080", description="The web app's address, for links in staff mail."
+    )
+    digest_hour: int = Field(7, ge=0, le=23, description="Hour of the day (server time) the digest is sent.")
+    urgent_reminder_minutes: int = Field(
+        30, ge=1, description="Remind staff when an urgent item has waited this long."
+    )
+
+
 class Retention(_Section):
     days: int = Field(365, ge=1, description="Days inquiries and replies are kept before they are purged.")
+    purge_hour: int = Field(3, ge=0, le=23, description="Hour of the day (server time) the purge runs.")
 
 
 class Web(_Section):
@@ -169,6 +184,7 @@ class Config(_Section):
     screening: Screening = Screening()
     schedule: Schedule = Schedule()
     paths: Paths = Paths()
+    notifications: Notifications = Notifications()
     retention: Retention = Retention()
     web: Web = Web()
     signature: str = Field("", description="Closing lines under every reply; empty uses reply_name.")

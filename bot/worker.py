@@ -1,6 +1,8 @@
 """The worker: APScheduler jobs that fetch and send on their intervals until stopped.
 
-Each job has ``max_instances=1`` (a slow fetch is never overlapped by the
+Jobs: fetch (polling; IDLE fetches at once, see below), send, urgent alerts
+and reminders, the daily digest, and the retention purge. Each job has
+``max_instances=1`` (a slow fetch is never overlapped by the
 next) and ``coalesce`` (missed runs after a pause collapse into one). A job
 that fails is logged and retried at its next interval; the worker goes on.
 SIGTERM and SIGINT stop it cleanly: the job in hand finishes first.
@@ -22,6 +24,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.fetch import fetch_once, fetch_source
 from bot.idle import IdleWatcher, SerialRunner
+from bot.notify import alert_urgent, digest
+from bot.retention import purge
 from bot.send import send_once
 from bot.services import Services
 from bot.sources.imap_source import ImapSource
@@ -60,10 +64,11 @@ class Fetcher:
             lambda: self._log(fetch_source(self.services, ImapSource(client, cfg, owns_client=False)))
         )
 
-    @staticmethod
-    def _log(report) -> None:  # type: ignore[no-untyped-def]
+    def _log(self, report) -> None:  # type: ignore[no-untyped-def]
         if report.fetched:
-            log.info("%s", report.summary(), extra={"event": "fetch_done"})
+            log.info("%s", report.summary(), extra={"event": "fetch_done", "count": report.fetched})
+        if report.states.get("escalated"):
+            alert_urgent(self.services)  # at once, not at the next urgent-job tick
 
 
 def build_scheduler(services: Services, fetcher: Fetcher | None = None) -> BackgroundScheduler:
@@ -86,6 +91,16 @@ def build_scheduler(services: Services, fetcher: Fetcher | None = None) -> Backg
         seconds=every.send_seconds,
         id="send",
         next_run_time=_now(),
+    )
+    # Urgent mail is checked often: a person in distress must reach staff at once.
+    sched.add_job(_guarded("urgent", lambda: alert_urgent(services)), "interval", seconds=15, id="urgent")
+    notes = services.config.notifications
+    sched.add_job(_guarded("digest", lambda: digest(services)), "cron", hour=notes.digest_hour, id="digest")
+    sched.add_job(
+        _guarded("purge", lambda: purge(services)),
+        "cron",
+        hour=services.config.retention.purge_hour,
+        id="purge",
     )
     return sched
 

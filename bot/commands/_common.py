@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import sys
 
+from bot import logsetup
 from bot.config import load_config
 from bot.services import Services, build_services
 
 
-def setup_logging() -> None:
-    """Structured-enough logs on stderr; level from $BOT_LOG_LEVEL (default WARNING for commands)."""
-    level = os.environ.get("BOT_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(
-        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+def setup_logging(default: str = "WARNING") -> None:
+    """JSON-line logs on stderr; level from $BOT_LOG_LEVEL (one-shot commands default to WARNING)."""
+    logsetup.setup(os.environ.get("BOT_LOG_LEVEL", default))
 
 
 def services_for(args: argparse.Namespace) -> Services:

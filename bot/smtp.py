@@ -17,7 +17,8 @@ class SmtpPermanentError(Exception):
     """Do not retry: a 5xx reply; staff must look at it."""
 
 
-def _open(cfg: Smtp, oauth: OAuth2 | None) -> smtplib.SMTP:
+def connect(cfg: Smtp, oauth: OAuth2 | None = None) -> smtplib.SMTP:
+    """An open, logged-in SMTP connection (TLS as configured, certificates checked)."""
     ctx = ssl.create_default_context()
     if cfg.security == "ssl":
         conn: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=ctx)
@@ -41,7 +42,7 @@ def send(cfg: Smtp, raw: bytes, sender: str, recipients: list[str], oauth: OAuth
     ``oauth`` holds the XOAUTH2 settings when ``cfg.auth`` is ``xoauth2``.
     """
     try:
-        conn = _open(cfg, oauth)
+        conn = connect(cfg, oauth)
     except smtplib.SMTPAuthenticationError as exc:
         raise SmtpPermanentError(f"SMTP login refused: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
     except oauth2.OAuth2Error as exc:

@@ -1,0 +1,110 @@
+"""Build packet PDFs to disk, and hand out the file to attach to a reply.
+
+Built files live at ``<out_dir>/<lang>/<filename>``. They are written to a
+temporary name and renamed into place, so a reader (the worker attaching a
+packet while an admin rebuilds) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from bot.packets.catalogue import COMMON_FILE, PACKET_IDS, Catalogue, load_catalogue
+from bot.packets.model import PacketError, PacketSource
+from bot.packets.render import render_packet
+
+
+def built_path(out_dir: Path, source: PacketSource) -> Path:
+    """Where the built PDF of ``source`` lives."""
+    return Path(out_dir) / source.lang / source.filename
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_one(catalogue: Catalogue, out_dir: Path, lang: str, packet_id: str, organisation: str) -> Path:
+    """Render one packet and write it; returns its path."""
+    source = catalogue.packet(lang, packet_id)
+    path = built_path(out_dir, source)
+    _write_atomically(path, render_packet(source, catalogue.common(lang), organisation))
+    return path
+
+
+def build_packets(replies_dir: Path, out_dir: Path, organisation: str) -> list[Path]:
+    """Build every packet in every language; returns the written paths in a stable order.
+
+    Raises :class:`PacketError` (before writing anything) if any source is wrong.
+    """
+    catalogue = load_catalogue(Path(replies_dir))
+    return [
+        build_one(catalogue, Path(out_dir), lang, packet_id, organisation)
+        for lang in catalogue.languages()
+        for packet_id in PACKET_IDS
+    ]
+
+
+def _is_current(path: Path, source: PacketSource, organisation: str) -> bool:
+    """Built, newer than its source and page furniture, and made for this organisation."""
+    try:
+        built = path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    common = source.path.parent / COMMON_FILE
+    if built < max(source.path.stat().st_mtime, common.stat().st_mtime):
+        return False
+    # The organisation is a build input that has no file to compare times with;
+    # it is recorded as the PDF's author, so a renamed organisation rebuilds.
+    try:
+        info = PdfReader(io.BytesIO(path.read_bytes())).metadata
+    except Exception:  # a damaged file is simply rebuilt
+        return False
+    return info is not None and info.author == organisation
+
+
+def packet_file(
+    replies_dir: Path,
+    out_dir: Path,
+    lang: str,
+    packet_id: str,
+    organisation: str,
+    overrides: dict[str, Path] | None = None,
+) -> tuple[str, bytes]:
+    """The attachment for one packet: ``(filename, pdf bytes)``.
+
+    An override keyed ``"lang/packet_id"`` (the organisation's own official
+    file) wins and is returned under its own file name; a configured override
+    that cannot be read is an error, never silently replaced. Otherwise the
+    built PDF is returned, built first if missing, older than its source or
+    made for another organisation name. Unknown language or packet id:
+    :class:`PacketError`.
+    """
+    if packet_id not in PACKET_IDS:
+        raise PacketError(f"unknown packet {packet_id!r}; known: {', '.join(PACKET_IDS)}")
+    override = (overrides or {}).get(f"{lang}/{packet_id}")
+    if override is not None:
+        try:
+            return Path(override).name, Path(override).read_bytes()
+        except OSError as exc:
+            raise PacketError(
+                f"packet override {lang}/{packet_id}: cannot read {override} ({exc.strerror})"
+            ) from None
+    catalogue = load_catalogue(Path(replies_dir))
+    source = catalogue.packet(lang, packet_id)
+    path = built_path(Path(out_dir), source)
+    if not _is_current(path, source, organisation):
+        build_one(catalogue, Path(out_dir), lang, packet_id, organisation)
+    return source.filename, path.read_bytes()

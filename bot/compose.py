@@ -1,0 +1,279 @@
+"""Compose the reply a person receives: templates, packets, disclaimer, headers.
+
+:func:`compose_reply` turns a :class:`~bot.message.Triage` into a
+:class:`~bot.message.Draft` holding the exact bytes that will be sent once
+staff approve. It never sends and never logs bodies or addresses.
+
+Order of work: choose the reply language (the first in the loader's search
+order that has every template needed, so a reply never mixes languages),
+gather the packets, render one section per topic, render both layouts, then
+append the disclaimer to both parts here, in code, so that editing a
+template cannot remove it. Whatever comes from the inquiry and goes into a
+header (subject, address, ids) is cleaned of control characters first and
+the message is built with :mod:`email`, so no header can be injected.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid
+from typing import Any, NamedTuple, Protocol
+
+from bot.config import Config
+from bot.disclaimer import append_disclaimer, load_disclaimer
+from bot.message import Draft, Triage
+from bot.templates import DISCLAIMER, LAYOUT_HTML, LAYOUT_TEXT, STRINGS, TemplateLoader, topic_template
+
+
+class PacketResolver(Protocol):
+    """Gives a packet's file: ``(language, packet_id) -> (filename, title, pdf bytes)``."""
+
+    def __call__(self, language: str, packet_id: str) -> tuple[str, str, bytes]: ...
+
+
+class RulesLike(Protocol):
+    """What the composer needs of :class:`bot.rules.Rules`."""
+
+    def packets_for(self, topic_ids: Iterable[str], language: str) -> list[str]: ...
+
+    def topic(self, topic_id: str) -> Any: ...
+
+
+# Answered alone and without packets: an emergency gets only the holding
+# message (staff always review it); someone leaving is sent no documents.
+EXCLUSIVE_TOPICS = ("urgent", "unsubscribe")
+# Topics whose packets come in a fixed language whatever the reply's language.
+PACKET_LANGUAGE = {"spanish_materials": "es"}
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "it": "Italian"}
+MAX_REFERENCES = 10
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw|ref|rif)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.I)
+_ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_MSGID = re.compile(r"^<[^<>\s]+>$")
+
+
+class _Packet(NamedTuple):
+    id: str
+    language: str
+    filename: str
+    title: str
+    data: bytes
+
+
+def clean_header_text(value: str | None, limit: int = 200) -> str:
+    """``value`` safe for a header: control and line-separator characters become spaces."""
+    chars = (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in value or "")
+    return " ".join("".join(chars).split())[:limit]
+
+
+def reply_subject(original: str, prefix: str, default: str) -> str:
+    """``prefix`` + the original subject, without doubling a reply prefix (Re:, RE:, AW: ...)."""
+    subject = _REPLY_PREFIX.sub("", clean_header_text(original))
+    return f"{prefix} {subject or clean_header_text(default)}".strip()
+
+
+def reply_address(triage: Triage, config: Config) -> str:
+    """The inquiry's Reply-To, else its From, as a plain ASCII address that is not ours.
+
+    Only the parsed address is used, never header text: a display name, a
+    second address or an address needing SMTPUTF8 is refused here.
+    """
+    for candidate in (triage.message.reply_to, triage.message.from_address):
+        pairs = getaddresses([clean_header_text(candidate, 320)]) if candidate else []
+        addr = pairs[0][1].strip() if len(pairs) == 1 else ""
+        if _ADDRESS.match(addr) and addr.lower() not in config.own_addresses():
+            return addr
+    raise ValueError("the inquiry has no plain address to reply to: a person should answer it")
+
+
+def sender_name(raw: str) -> str:
+    """The sender's display name for the greeting, or "" when it is missing or an address."""
+    name = clean_header_text(raw, 80).strip(" \"'")
+    return "" if "@" in name else name
+
+
+def _template_name(rules: RulesLike, topic_id: str) -> str:
+    # The rules may name the template ("dosage", "topics/dosage.txt.j2"); else the topic id does.
+    try:
+        value = str(getattr(rules.topic(topic_id), "template", "") or topic_id)
+    except LookupError:
+        value = topic_id
+    if "/" not in value:
+        value = topic_template(value.removesuffix(".j2").removesuffix(".txt"))
+    return value if value.endswith(".j2") else f"{value}.txt.j2"
+
+
+def _topics(triage: Triage) -> tuple[list[str], list[str]]:
+    """The topics to answer, highest priority first, and a note when some were set aside."""
+    topics = list(dict.fromkeys(triage.topic_ids))
+    for only in (t for t in EXCLUSIVE_TOPICS if t in topics):
+        others = ", ".join(t for t in topics if t != only)
+        return [only], [f"Only the {only} section was written; left for staff: {others}"] if others else []
+    return topics, []
+
+
+def _packets(
+    rules: RulesLike, topics: list[str], language: str, resolve: PacketResolver, exclude: frozenset[str]
+) -> tuple[list[_Packet], list[str]]:
+    """The packets to attach, in priority order, and the ids left out because they were sent before."""
+    if topics[0] in EXCLUSIVE_TOPICS:
+        return [], []
+    wanted: list[tuple[str, str]] = []
+    for topic in topics:  # already in priority order
+        lang = PACKET_LANGUAGE.get(topic, language)
+        wanted += [(lang, p) for p in rules.packets_for([topic], lang)]
+    attached: list[_Packet] = []
+    for lang, pid in dict.fromkeys(w for w in wanted if w[1] not in exclude):
+        filename, title, data = resolve(lang, pid)
+        safe = clean_header_text(filename, 120).replace("/", "_").replace("\\", "_") or f"{pid}.pdf"
+        attached.append(_Packet(pid, lang, safe, title, data))
+    return attached, list(dict.fromkeys(pid for _, pid in wanted if pid in exclude))
+
+
+def _fallback_note(triage: Triage, requested: str, used: str) -> list[str]:
+    # Triage may already have fallen back (detected pt, reply_language en): say so either way.
+    detected = triage.language.language if triage.language and triage.language.fallback_used else None
+    asked = requested if used != requested else detected
+    if not asked or asked == used:
+        return []
+    wrote, wanted = (LANGUAGE_NAMES.get(c, c) for c in (used, asked))
+    return [f"Reply written in {wrote} because no {wanted} templates exist (fallback)"]
+
+
+def _threading(triage: Triage) -> tuple[str | None, list[str]]:
+    """In-Reply-To and References; none when the inquiry's Message-ID was made up by us."""
+    msg = triage.message
+    parent = clean_header_text(msg.message_id, 998)
+    if msg.synthetic_id or not _MSGID.match(parent):
+        return None, []
+    refs = [r for r in (clean_header_text(x, 998) for x in msg.references) if _MSGID.match(r)]
+    refs = list(dict.fromkeys([*refs, parent]))
+    if len(refs) > MAX_REFERENCES:  # keep the thread's root, as RFC 5322 suggests when trimming
+        refs = [refs[0], *refs[-(MAX_REFERENCES - 1) :]]
+    return parent, refs
+
+
+def _message(triage: Triage, config: Config, draft: dict[str, Any], attached: list[_Packet], now: datetime):
+    """The MIME message: multipart/mixed of multipart/alternative (text, HTML) and the PDFs."""
+    msg = EmailMessage()
+    msg["From"] = formataddr((clean_header_text(config.organisation.reply_name), config.organisation.address))
+    msg["To"] = draft["to_address"]
+    msg["Subject"] = draft["subject"]
+    msg["Date"] = format_datetime(now.replace(tzinfo=UTC) if now.tzinfo is None else now)
+    msg["Message-ID"] = draft["message_id"]
+    parent, refs = _threading(triage)
+    if parent:
+        msg["In-Reply-To"] = parent
+        msg["References"] = " ".join(refs)
+    msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer us
+    msg["X-Auto-Response-Suppress"] = "All"  # the same, for Exchange
+    # Quoted-printable keeps every line short and 7-bit, whatever the SMTP server supports.
+    msg.set_content(draft["text"], subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(draft["html"], subtype="html", charset="utf-8", cte="quoted-printable")
+    for p in attached:
+        msg.add_attachment(p.data, maintype="application", subtype="pdf", filename=p.filename)
+    # Last: set_content and add_attachment move or drop Content-* headers set before them.
+    msg["Content-Language"] = draft["language"]
+    return msg
+
+
+def compose_reply(
+    triage: Triage,
+    *,
+    config: Config,
+    rules: RulesLike,
+    loader: TemplateLoader,
+    packets: PacketResolver,
+    now: datetime | None = None,
+    exclude_packets: frozenset[str] = frozenset(),
+) -> Draft:
+    """The reply to ``triage``'s inquiry, ready to queue for approval.
+
+    Raises ``ValueError`` when no topic matched or there is no address to
+    reply to, ``jinja2.TemplateError`` when a template is missing or broken,
+    and whatever ``packets`` raises for a packet it cannot give.
+    """
+    topics, notes = _topics(triage)
+    if not topics:
+        raise ValueError("no topic matched: there is nothing for the bot to write")
+    org = config.organisation
+    requested = triage.language.reply_language if triage.language else config.languages.default
+    names = {t: _template_name(rules, t) for t in topics}
+    needed = [LAYOUT_TEXT, LAYOUT_HTML, STRINGS, DISCLAIMER, *names.values()]
+    language = loader.choose_language(requested, needed)
+    notes += _fallback_note(triage, requested, language)
+    attached, earlier = _packets(rules, topics, language, packets, exclude_packets)
+    if earlier:
+        notes.append(f"Follow-up: packets already sent were not attached again ({', '.join(earlier)})")
+    if any(p.language != language for p in attached):
+        notes.append("Spanish materials were attached in Spanish")
+    if topics[0] == "urgent":
+        notes.append("Urgent: holding message only; staff must review it before it is sent")
+
+    strings = loader.strings(language)
+    name = sender_name(triage.message.from_name)
+    greeting = strings["greeting_named"].replace("{name}", name) if name else strings["greeting_anonymous"]
+    subject = reply_subject(triage.message.subject, strings["subject_prefix"], strings["subject_default"])
+    context: dict[str, Any] = {
+        "organisation": {"name": org.name, "address": org.address, "reply_name": org.reply_name},
+        "sender_name": name,
+        "greeting": greeting,
+        "language": language,
+        "subject": subject,
+        "topics": topics,
+        "sections": [],
+        "packets": [{k: v for k, v in p._asdict().items() if k != "data"} for p in attached],
+        "attached": [p.id for p in attached],
+        "earlier": earlier,
+        "strings": strings,
+        "signature": config.signature.strip() or f"{org.reply_name}\n{org.name}",
+    }
+
+    def render(template: str) -> str:
+        return loader.resolve(template, language)[0].render(context)
+
+    context["sections"] = [{"topic": t, "text": render(names[t]).strip()} for t in topics]
+    disclaimer = load_disclaimer(loader.replies_dir, language)
+    if disclaimer is None:  # choose_language saw the file: it has since vanished or been emptied
+        raise ValueError(f"replies/{language}/{DISCLAIMER} is missing or empty: no reply goes without it")
+    text, html = append_disclaimer(render(LAYOUT_TEXT), render(LAYOUT_HTML), disclaimer, language)
+
+    draft: dict[str, Any] = {
+        "message_id": make_msgid(domain=org.domain),
+        "to_address": reply_address(triage, config),
+        "subject": subject,
+        "text": text,
+        "html": html,
+        "language": language,
+        "packets": tuple(dict.fromkeys(p.id for p in attached)),
+    }
+    msg = _message(triage, config, draft, attached, now or datetime.now(UTC))
+    return Draft(**draft, raw=msg.as_bytes(policy=SMTP), notes=tuple(notes))
+
+
+def packet_resolver(config: Config) -> PacketResolver:
+    """A :class:`PacketResolver` over :mod:`bot.packets` for ``config`` (imported when first used)."""
+    catalogue: list[Any] = []
+
+    def resolve(language: str, packet_id: str) -> tuple[str, str, bytes]:
+        from bot import packets
+
+        if not catalogue:  # read once per resolver: one reply asks for several packets
+            catalogue.append(packets.load_catalogue(config.paths.replies))
+        title = catalogue[0].packet(language, packet_id).title
+        paths = config.paths
+        filename, data = packets.packet_file(
+            paths.replies,
+            paths.packets,
+            language,
+            packet_id,
+            config.organisation.name,
+            paths.packet_overrides,
+        )
+        return filename, title, data
+
+    return resolve

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from bot import faults
 from bot.ingest import Fetched, ingest
 from bot.services import Services
 from bot.sources import MailSource, open_source
@@ -76,6 +77,7 @@ def fetch_source(services: Services, source: MailSource) -> FetchReport:
                     report.fetched += 1
                     report.states[state] += 1
                     stored.append(uid)
+            faults.point("ingest:before-commit")
         # Committed: only now is it safe to touch the mailbox.
         source.mark_processed(stored)
     return report

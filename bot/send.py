@@ -7,6 +7,11 @@ interrupted: it is looked up in the Sent folder by its Message-ID (fixed
 when it was drafted) and counted as sent if it is there, so a crash never
 sends the same reply twice. Temporary SMTP failures retry with backoff;
 permanent ones stop and show the error to staff.
+
+One window cannot be closed by any SMTP client: between the server's 250
+and the Sent copy being filed (one IMAP APPEND, milliseconds). A crash
+exactly there sends the reply again after restart; everywhere else it is
+sent once.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import smtp
+from bot import faults, smtp
 from bot.disclaimer import MissingDisclaimer, require_disclaimer
 from bot.queue import audit
 from bot.services import Services
@@ -123,7 +128,9 @@ def _send_one(services: Services, source: MailSource, reply_id: int, report: Sen
                 report.retrying += 1
             return
         # Accepted by SMTP. The Sent copy is what recovery checks, so it goes first.
+        faults.point("send:after-smtp")
         source.append_sent(raw)
+        faults.point("send:after-sent-copy")
         _finish(source, s, reply)
         report.sent += 1
 

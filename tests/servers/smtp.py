@@ -14,6 +14,7 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -212,8 +213,15 @@ class _Handler:
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """Write a certificate for 127.0.0.1 and localhost and its key; returns (cert, key)."""
-    from cryptography import x509
+    """Write a certificate for 127.0.0.1 and localhost and its key; returns (cert, key).
+
+    Uses the ``cryptography`` package when installed (it is not one of our
+    dependencies), else the ``openssl`` command, which Dovecot's package pulls in.
+    """
+    try:
+        from cryptography import x509
+    except ImportError:
+        return _self_signed_openssl(directory)
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
@@ -244,5 +252,20 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
         key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
+    )
+    return cert_path, key_path
+
+
+def _self_signed_openssl(directory: Path) -> tuple[Path, Path]:
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key_path), "-out", str(cert_path), "-days", "1", "-subj", "/CN=localhost"]
+        + ["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+        + ["-addext", "basicConstraints=critical,CA:TRUE"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=True,
+        timeout=30,
     )
     return cert_path, key_path

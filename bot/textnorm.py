@@ -1,0 +1,102 @@
+"""Accent folding, tokenising and plural variants, shared by language detection and matching.
+
+Contract (both sides of every comparison go through the same functions):
+
+* :func:`fold` lower-cases (``casefold``, so ``ß`` becomes ``ss``), removes
+  diacritics (``é`` -> ``e``, ``ñ`` -> ``n``, ``ç`` -> ``c``) and turns
+  typographic apostrophes into ``'``. Regex ``patterns`` in rules.yaml are
+  run on this folded text.
+* :func:`tokens` splits folded text into ``(word, start, end)`` runs of
+  ``[a-z0-9]``; an apostrophe separates words (``can't`` -> ``can``, ``t``).
+* :func:`variants` is the plural tolerance: the forms of one keyword word
+  that count as that word (``injection`` -> ``injections``; ``inyeccion`` ->
+  ``inyecciones``; ``study`` -> ``studies``; ``vez`` -> ``veces``).
+
+Plurals are generated from the keyword instead of stemming the message, so a
+message word is never cut into another language's word (``dose`` must not
+become Spanish ``dos``). Other inflections are written in rules.yaml as a
+prefix, ``inject*``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["fold", "tokens", "variants", "words", "letter_count", "phrase_words"]
+
+_WORD = re.compile(r"[a-z0-9]+")
+_PHRASE_WORD = re.compile(r"[a-z0-9]+\*?|\*")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": "'"})
+# Letters NFKD does not decompose into a base letter plus a mark.
+_SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ı": "i"})
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and remove its accents; ASCII text takes a fast path."""
+    if text.isascii():
+        return text.lower()
+    text = text.casefold().translate(_APOSTROPHES).translate(_SPECIAL)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tokens(folded: str) -> list[tuple[str, int, int]]:
+    """The words of already folded text, each with its start and end offset."""
+    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)]
+
+
+def words(text: str) -> list[str]:
+    """The folded words of raw ``text``, without offsets."""
+    return _WORD.findall(fold(text))
+
+
+def letter_count(text: str) -> int:
+    """How many letters ``text`` has: the measure of "short" for language detection."""
+    return sum(1 for c in text if c.isalpha())
+
+
+def variants(word: str) -> frozenset[str]:
+    """The forms of a folded keyword word that match it: itself, its plurals, its singular.
+
+    Words of three letters or fewer only match themselves: ``mg`` or ``iv``
+    have no plural worth guessing, and short words collide across languages.
+    """
+    forms = {word}
+    if len(word) <= 3 or not word.isalpha():
+        return frozenset(forms)
+    forms.add(word + "s")
+    if word.endswith("y"):
+        forms.add(word[:-1] + "ies")  # study -> studies
+    elif word.endswith("z"):
+        forms.add(word[:-1] + "ces")  # vez -> veces
+    elif not word.endswith(("s", "e", "a", "o")):
+        forms.add(word + "es")  # inyeccion -> inyecciones, dolor -> dolores
+    # A keyword written in the plural also matches the singular.
+    if word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    elif word.endswith("ones") or word.endswith("ores"):
+        forms.add(word[:-2])
+    elif word.endswith("s") and not word.endswith("ss") and not word.endswith("is"):
+        forms.add(word[:-1])
+    return frozenset(forms)
+
+
+def phrase_words(phrase: str) -> list[tuple[str, bool]]:
+    """A rules.yaml phrase as ``(folded word, is_prefix)`` pairs; ValueError when unusable.
+
+    ``inject*`` is a prefix (at least three letters before the ``*``); any
+    other word must equal a message word or one of its :func:`variants`.
+    """
+    out = []
+    for m in _PHRASE_WORD.finditer(fold(phrase)):
+        word = m.group()
+        if word.endswith("*"):
+            if len(word) < 4:
+                raise ValueError(f"a * must follow at least three letters in {phrase!r}")
+            out.append((word[:-1], True))
+        else:
+            out.append((word, False))
+    if not out:
+        raise ValueError(f"no words in {phrase!r}")
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, KeepTogether, TableStyle
+from reportlab.platypus import Flowable, TableStyle
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
 
@@ -78,6 +78,7 @@ class CheckRow(Flowable):
         super().__init__()
         self.lead, self.items, self.font_size = lead, items, font_size
         self.leading = font_size + 5
+        self.spaceAfter = 6  # the same breathing room as below a row of text boxes
         self._placed: list[tuple[str, str, float, int, list[str]]] = []
         self.width = self.height = 0.0
 
@@ -136,6 +137,16 @@ class CheckRow(Flowable):
                 canv.drawString(x + CHECK_SIZE + 4, base - i * self.leading, part)
 
 
+class _WholeTable(RLTable):
+    """A table that moves to the next page whole: a label never ends a page without its box.
+
+    (Not a KeepTogether: platypus will not chain a keepWithNext heading to one.)
+    """
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        return []
+
+
 def _widths(fields: tuple[Field, ...], total: float) -> list[float]:
     """Explicit shares first; what is left is split evenly among the rest."""
     usable = total - GAP * (len(fields) - 1)
@@ -154,7 +165,7 @@ def field_row(row: FieldRow, styles: Styles, organisation: str, width: float) ->
     labels = [RLParagraph(inline(f.label, organisation), styles.label) for f in row.fields]
     boxes = [TextBox(f.name, fill(f.label, organisation), f.lines) for f in row.fields]
     col_widths = [w + GAP for w in widths[:-1]] + [widths[-1]]
-    table = RLTable([labels, boxes], colWidths=col_widths, hAlign="LEFT")
+    table = _WholeTable([labels, boxes], colWidths=col_widths, hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
@@ -168,7 +179,7 @@ def field_row(row: FieldRow, styles: Styles, organisation: str, width: float) ->
             ]
         )
     )
-    return KeepTogether([table])  # a label never ends a page with its box on the next
+    return table
 
 
 def form_table(block: Table, styles: Styles, organisation: str, width: float) -> Flowable:

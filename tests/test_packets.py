@@ -38,7 +38,7 @@ FACTS: dict[tuple[str, str], list[str]] = {
     ],
     ("en", "prescription_form"): [
         "physician", "Methylcobalamin", "injectable", "25 mg", "Intramuscular", "Once a day",
-        "Hopewell Pharmaceutical", "Hopewell, New Jersey", "Signature", "Licence number",
+        "Hopewell Pharmaceutical", "Hopewell, New Jersey", "Signature", "License number",
     ],
     ("es", "prescription_form"): [
         "Formulario de receta", "Metilcobalamina", "inyectable", "25 mg", "intramuscular", "Una vez al día",

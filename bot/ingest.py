@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.compose import compose_reply
+from bot.followup import conversation_lookup
 from bot.message import Action, Draft, Reason, Triage
 from bot.parse import ParseError, parse_message
 from bot.services import Services
@@ -158,7 +159,9 @@ def process(services: Services, session: Session, row: Inquiry, raw: bytes, now:
         return row.state
     try:
         rules = services.rules.current()
-        ctx = TriageContext.from_config(services.config, rules, history_lookup(session))
+        ctx = TriageContext.from_config(
+            services.config, rules, history_lookup(session), conversation_lookup(session, now)
+        )
         triage = triage_message(msg, ctx)
     except Exception as exc:  # noqa: BLE001
         return _quarantine(row, "triage", f"{type(exc).__name__}: {exc}")
@@ -169,6 +172,7 @@ def process(services: Services, session: Session, row: Inquiry, raw: bytes, now:
         reasons.append(capped)
     _record_triage(row, triage, action, reasons)
     if action in (Action.DRAFT, Action.ESCALATE):
+        already = frozenset(triage.conversation.packets_sent) if triage.conversation else frozenset()
         try:
             draft = compose_reply(
                 triage,
@@ -177,6 +181,7 @@ def process(services: Services, session: Session, row: Inquiry, raw: bytes, now:
                 loader=services.template_loader(),
                 packets=services.packet_resolver(),
                 now=now,
+                exclude_packets=already,
             )
         except Exception as exc:  # noqa: BLE001
             return _quarantine(row, "compose", f"{type(exc).__name__}: {exc}")
@@ -194,6 +199,10 @@ def _record_triage(row: Inquiry, triage: Triage, action: Action, reasons: list[R
     row.urgent = action is Action.ESCALATE
     row.topics = list(triage.topic_ids)
     row.reasons = [str(r) for r in reasons]
+    if triage.note_only:
+        row.state = InquiryState.NOTED.value
+    if triage.conversation:
+        row.conversation_id = triage.conversation.root_id
     if triage.language:
         row.language = triage.language.language
         row.reply_language = triage.language.reply_language

@@ -152,14 +152,35 @@ class TopicResult:
 
 
 @dataclass(frozen=True)
+class Conversation:
+    """The earlier exchange a message belongs to, when it answers one of our replies.
+
+    ``root_id`` is the ledger id of the conversation's first inquiry;
+    ``packets_sent`` the packets our replies in it already carried (not sent
+    again); ``matched_by`` says how it was recognised (``in-reply-to``,
+    ``references``, ``subject``).
+    """
+
+    root_id: int
+    packets_sent: tuple[str, ...] = ()
+    matched_by: str = ""
+
+
+@dataclass(frozen=True)
 class Triage:
-    """The classification of one inquiry: no side effects were made to get it."""
+    """The classification of one inquiry: no side effects were made to get it.
+
+    ``note_only`` marks a message staff should see but nobody answers (a bare
+    thank-you in a conversation).
+    """
 
     message: ParsedMessage
     action: Action
     language: LanguageResult | None
     topics: TopicResult
     reasons: tuple[Reason, ...] = ()
+    conversation: Conversation | None = None
+    note_only: bool = False
 
     @property
     def topic_ids(self) -> tuple[str, ...]:

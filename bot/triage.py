@@ -7,16 +7,20 @@ The stages run in this order, each adding its reasons:
 The action follows from the stages (Mailman's chain, as data):
 ``ignore`` when screening says a machine sent it, ``escalate`` when the
 ``urgent`` topic matched (it always wins), ``draft`` when any topic matched,
-``manual`` when a real inquiry matched none.
+``manual`` when a real inquiry matched none. A bare thank-you that follows
+up one of our replies is ``ignore`` with ``note_only``: staff see it, nobody
+answers it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.config import Config, Languages
+from bot.followup import Lookup as ConversationLookup
+from bot.followup import is_bare_thanks
 from bot.language import detect_language
 from bot.match import match_topics
 from bot.message import Action, ParsedMessage, Reason, TopicResult, Triage
@@ -39,10 +43,15 @@ class TriageContext:
     own_addresses: frozenset[str] = frozenset()
     available: frozenset[str] = frozenset({"en", "es"})
     history: HistoryLookup | None = None
+    conversation: ConversationLookup | None = None
 
     @classmethod
     def from_config(
-        cls, config: Config | None, rules: Rules, history: HistoryLookup | None = None
+        cls,
+        config: Config | None,
+        rules: Rules,
+        history: HistoryLookup | None = None,
+        conversation: ConversationLookup | None = None,
     ) -> TriageContext:
         """The context for ``config`` (defaults when None), reply languages read from the templates."""
         replies = config.paths.replies if config else Path("replies")
@@ -52,6 +61,7 @@ class TriageContext:
             own_addresses=config.own_addresses() if config else frozenset(),
             available=available_languages(replies),
             history=history,
+            conversation=conversation,
         )
 
 
@@ -84,10 +94,21 @@ def triage_message(msg: ParsedMessage, ctx: TriageContext) -> Triage:
         return Triage(msg, action, None, TopicResult(), (*screened.reasons, why))
     history = ctx.history(msg.from_address) if ctx.history and msg.from_address else None
     language = detect_language(msg, ctx.rules, ctx.languages, ctx.available, history)
-    topics = match_topics(msg, language.language, ctx.rules)
+    conversation = ctx.conversation(msg) if ctx.conversation else None
+    # A follow-up's subject is the old conversation's ("Re: Dose"): only its new words count.
+    topics = match_topics(replace(msg, subject="") if conversation else msg, language.language, ctx.rules)
+    found: tuple[Reason, ...] = ()
+    if conversation:
+        found = (
+            Reason("conversation", conversation.matched_by, f"follows up inquiry {conversation.root_id}"),
+        )
+        if not topics.hits and is_bare_thanks(msg):
+            why = Reason("action", "thank-you", "a thank-you for our reply: recorded for staff, not answered")
+            reasons = (*screened.reasons, *language.reasons, *found, why)
+            return Triage(msg, Action.IGNORE, language, topics, reasons, conversation, note_only=True)
     action, why = decide(False, topics)
-    reasons = (*screened.reasons, *language.reasons, *topics.reasons, why)
-    return Triage(msg, action, language, topics, reasons)
+    reasons = (*screened.reasons, *language.reasons, *found, *topics.reasons, why)
+    return Triage(msg, action, language, topics, reasons, conversation)
 
 
 def triage_bytes(

@@ -45,6 +45,7 @@ class InquiryState(enum.StrEnum):
     ANSWERED_PERSONALLY = "answered_personally"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"  # same Message-ID seen before (copy, or UIDVALIDITY change)
+    NOTED = "noted"  # a bare thank-you in a conversation: staff can see it, nobody answers
 
 
 # The states in which an inquiry waits for a person.
@@ -99,6 +100,8 @@ class Inquiry(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     flagged_on_server: Mapped[bool] = mapped_column(default=False)
+    # The first inquiry of the conversation this one follows up (None: it starts one).
+    conversation_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     replies: Mapped[list[Reply]] = relationship(back_populates="inquiry", order_by="Reply.id")
 

@@ -50,13 +50,20 @@ def _elem(word: str, is_prefix: bool) -> _Elem:
 
 
 class CompiledRules:
-    """The keyword index and compiled patterns of one Rules; see :func:`compile_rules`."""
+    """The keyword index and compiled patterns of one Rules; see :func:`compile_rules`.
+
+    Phrases are indexed by the forms of their first word (one word) or of
+    their first two words (longer phrases), so common first words ("a",
+    "no", "the") cost one dict lookup, not a check of every phrase they
+    start. Phrases starting with a prefix word sit in a small side index.
+    """
 
     def __init__(self, rules: Rules) -> None:
         self.topic_ids = [t.id for t in rules.topics]
         self.priorities = [t.priority for t in rules.topics]
-        self.exact: dict[str, list[_Entry]] = {}
-        self.prefix: dict[str, list[_Entry]] = {}
+        self.single: dict[str, list[_Entry]] = {}
+        self.pair: dict[tuple[str, str], list[_Entry]] = {}
+        self.prefixed: dict[str, list[_Entry]] = {}
         self.patterns: list[tuple[int, str, re.Pattern[str]]] = []
         seen: dict[tuple, _Entry] = {}
         for ti, topic in enumerate(rules.topics):
@@ -68,37 +75,67 @@ class CompiledRules:
                         if key in seen:  # the same words listed for another language
                             seen[key].langs.append(lang)
                             continue
-                        entry = seen[key] = _Entry(ti, phrase, seq, exclude, [lang])
-                        forms, prefix = seq[0]
-                        if prefix is not None:
-                            self.prefix.setdefault(prefix[:3], []).append(entry)
-                        else:
-                            for form in forms or ():
-                                self.exact.setdefault(form, []).append(entry)
+                        seen[key] = entry = _Entry(ti, phrase, seq, exclude, [lang])
+                        self._index(entry)
             for lang, regexes in topic.patterns.items():
                 self.patterns.extend((ti, lang, re.compile(r)) for r in regexes)
+
+    def _index(self, entry: _Entry) -> None:
+        first = entry.seq[0][0]
+        second = entry.seq[1][0] if len(entry.seq) > 1 else None
+        if first is None or (len(entry.seq) > 1 and second is None):
+            key = entry.seq[0][1][:3] if first is None else ""  # type: ignore[index]
+            for form in first or (key,):
+                self.prefixed.setdefault(form, []).append(entry)
+        elif second is None:
+            for form in first:
+                self.single.setdefault(form, []).append(entry)
+        else:
+            for f0 in first:
+                for f1 in second:
+                    self.pair.setdefault((f0, f1), []).append(entry)
 
     def scan(self, text: str) -> tuple[list[_Hit], list[_Hit]]:
         """Keyword and pattern hits in ``text``, and the excluded spans, by topic index."""
         folded = fold(text)
         toks = tokens(folded)
+        ws = [t[0] for t in toks]
+        n = len(ws)
+        found: list[tuple[_Entry, int]] = []
+        single, pair, prefixed = self.single, self.pair, self.prefixed
+        for i, word in enumerate(ws):
+            for entry in single.get(word, ()):
+                found.append((entry, i))
+            if i + 1 < n:
+                for entry in pair.get((word, ws[i + 1]), ()):
+                    if len(entry.seq) == 2 or _rest_matches(entry.seq, ws, i):
+                        found.append((entry, i))
+            if prefixed:
+                starts = prefixed.get(word, []) + (prefixed.get(word[:3], []) if len(word) > 3 else [])
+                found.extend((entry, i) for entry in starts if _rest_matches(entry.seq, ws, i, 0))
         hits: list[_Hit] = []
         excluded: list[_Hit] = []
-        n = len(toks)
-        for i, (word, start, _end) in enumerate(toks):
-            for entry in (*self.exact.get(word, ()), *self.prefix.get(word[:3], ())):
-                seq = entry.seq
-                if i + len(seq) > n or not all(
-                    (word_k in forms) if forms is not None else word_k.startswith(prefix or "")
-                    for (forms, prefix), (word_k, _s, _e) in zip(seq, toks[i : i + len(seq)], strict=False)
-                ):
-                    continue
-                hit = _Hit(entry.topic, entry.label, tuple(entry.langs), start, toks[i + len(seq) - 1][2])
-                (excluded if entry.exclude else hits).append(hit)
+        for entry, i in found:
+            hit = _Hit(
+                entry.topic, entry.label, tuple(entry.langs), toks[i][1], toks[i + len(entry.seq) - 1][2]
+            )
+            (excluded if entry.exclude else hits).append(hit)
         for ti, lang, regex in self.patterns:
             for m in regex.finditer(folded):
                 hits.append(_Hit(ti, m.group()[:40].strip(), (lang,), m.start(), m.end()))
         return hits, excluded
+
+
+def _rest_matches(seq: tuple[_Elem, ...], ws: list[str], i: int, start: int = 2) -> bool:
+    """Whether the words from ``ws[i + start]`` on match the phrase's elements from ``start``."""
+    if i + len(seq) > len(ws):
+        return False
+    for k in range(start, len(seq)):
+        forms, prefix = seq[k]
+        word = ws[i + k]
+        if (word not in forms) if forms is not None else not word.startswith(prefix or ""):
+            return False
+    return True
 
 
 def compile_rules(rules: Rules) -> CompiledRules:

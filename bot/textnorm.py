@@ -43,7 +43,7 @@ def fold(text: str) -> str:
 
 def tokens(folded: str) -> list[tuple[str, int, int]]:
     """The words of already folded text, each with its start and end offset."""
-    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)]
+    return [(m.group(), *m.span()) for m in _WORD.finditer(folded)]
 
 
 def words(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,12 +135,14 @@ def run_corpus(
     files = sorted(directory.glob("*.eml"))
     got: dict[str, Outcome] = {}
     unknown = []
+    tty, step = sys.stderr.isatty(), max(1, len(files) // 10)
     for i, path in enumerate(files, 1):
         if path.name not in expected:
             unknown.append(path.name)
         else:
             got[path.name] = classify(path.read_bytes())
-        if progress:
+        # On a terminal every file redraws the bar; in a log, every tenth of the way.
+        if progress and (tty or i % step == 0 or i == len(files)):
             done = int(20 * i / len(files))
             print(
                 f"\r[{'#' * done}{'.' * (20 - done)}] {i}/{len(files)}", end="", file=sys.stderr, flush=True
@@ -151,14 +153,23 @@ def run_corpus(
 
 
 def _triage_classifier(args: argparse.Namespace) -> Callable[[bytes], Outcome]:
-    from bot.config import load_config
-    from bot.triage import triage_bytes
+    from bot.config import ConfigError, config_path, load_config
+    from bot.triage import TriageContext, triage_bytes
 
-    config = load_config(args.config) if args.config else None
+    # Like ``triage``: the config only adds languages and paths, so a missing
+    # default config is fine; an explicitly named one must load.
+    config = None
+    if args.config or config_path().exists():
+        try:
+            config = load_config(args.config)
+        except ConfigError:
+            if args.config:
+                raise
     rules = load_rules(args.rules or (config.paths.rules if config else "rules.yaml"))
+    context = TriageContext.from_config(config, rules)
 
     def classify(raw: bytes) -> Outcome:
-        t = triage_bytes(raw, config=config, rules=rules)
+        t = triage_bytes(raw, config=config, rules=rules, context=context)
         return Outcome(t.language.language if t.language else None, t.topic_ids, t.action.value)
 
     return classify
@@ -182,15 +193,19 @@ def run_test(args: argparse.Namespace) -> int:
     except RulesError as exc:
         print(exc, file=sys.stderr)
         return 1
-    files: Iterable[Path] = list(directory.glob("*.eml"))
-    expected, got, unknown = run_corpus(directory, classify, progress=len(files) >= 20 or sys.stderr.isatty())
-    print(format_report(score(expected, got)))
+    if not (directory / "expected.json").is_file():
+        print(f"{directory}: no expected.json", file=sys.stderr)
+        return 1
+    many = len(list(directory.glob("*.eml"))) >= 20
+    expected, got, unknown = run_corpus(directory, classify, progress=many)
+    report = score(expected, got)
+    print(format_report(report))
     status = 0
     for name in unknown:
         print(f"{name}: not in expected.json", file=sys.stderr)
         status = 1
     if args.strict:
-        for failure in score(expected, got).below_targets():
+        for failure in report.below_targets():
             print(f"below target: {failure}", file=sys.stderr)
             status = 1
     return status

@@ -159,8 +159,14 @@ def process(services: Services, session: Session, row: Inquiry, raw: bytes, now:
         return row.state
     try:
         rules = services.rules.current()
-        ctx = TriageContext.from_config(
-            services.config, rules, history_lookup(session), conversation_lookup(session, now)
+        cfg = services.config
+        ctx = TriageContext(
+            rules=rules,
+            languages=cfg.languages,
+            own_addresses=cfg.own_addresses(),
+            available=services.reply_languages(),
+            history=history_lookup(session),
+            conversation=conversation_lookup(session, now),
         )
         triage = triage_message(msg, ctx)
     except Exception as exc:  # noqa: BLE001

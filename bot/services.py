@@ -10,10 +10,15 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.rules import Rules, RulesError, load_rules
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.compose import PacketResolver
+    from bot.templates import TemplateLoader
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +71,30 @@ class Services:
     def replies_dir(self) -> Path:
         return self.config.paths.replies
 
-    def template_loader(self):  # type: ignore[no-untyped-def]
-        from bot.templates import TemplateLoader
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
-        langs = self.config.languages
-        return TemplateLoader(self.replies_dir, langs.default, list(langs.fallback))
+    def template_loader(self) -> TemplateLoader:
+        """The process's template loader: built once (Jinja reloads a template whose file changed)."""
+        if "loader" not in self._cache:
+            from bot.templates import TemplateLoader
 
-    def packet_resolver(self):  # type: ignore[no-untyped-def]
-        from bot.compose import packet_resolver
+            langs = self.config.languages
+            self._cache["loader"] = TemplateLoader(self.replies_dir, langs.default, list(langs.fallback))
+        return self._cache["loader"]  # type: ignore[return-value]
 
-        return packet_resolver(self.config)
+    def reply_languages(self) -> frozenset[str]:
+        """Languages with a full set of templates, read once per process (adding one needs a restart)."""
+        if "languages" not in self._cache:
+            self._cache["languages"] = self.template_loader().available_languages()
+        return self._cache["languages"]  # type: ignore[return-value]
+
+    def packet_resolver(self) -> PacketResolver:
+        """The process's packet resolver (reads the catalogue once; PDFs are rebuilt when stale)."""
+        if "packets" not in self._cache:
+            from bot.compose import packet_resolver
+
+            self._cache["packets"] = packet_resolver(self.config)
+        return self._cache["packets"]  # type: ignore[return-value]
 
     def close(self) -> None:
         self.store.close()

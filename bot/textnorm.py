@@ -59,11 +59,11 @@ def letter_count(text: str) -> int:
 def variants(word: str) -> frozenset[str]:
     """The forms of a folded keyword word that match it: itself, its plurals, its singular.
 
-    Words of three letters or fewer only match themselves: ``mg`` or ``iv``
-    have no plural worth guessing, and short words collide across languages.
+    Words of two letters only match themselves: ``mg`` or ``iv`` have no
+    plural worth guessing, and ``no`` must not become ``nos``.
     """
     forms = {word}
-    if len(word) <= 3 or not word.isalpha():
+    if len(word) <= 2 or not word.isalpha():
         return frozenset(forms)
     forms.add(word + "s")
     if word.endswith("y"):

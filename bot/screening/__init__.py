@@ -1,0 +1,38 @@
+"""Screening rules: each tells whether a message was sent by a machine.
+
+A rule is a tiny value with a ``name``, a ``description`` for staff, and a
+``check`` that returns a short plain-words detail when the rule fires (or
+None). ``ignores`` is false for rules that only note something. One module
+per rule, each exposing ``RULE`` (Mailman's ``mailman/rules`` layout); the
+order they run in is data, in :mod:`bot.screen`.
+
+Details are read by staff: they name headers and matched words, never the
+body and never an address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.message import ParsedMessage
+
+__all__ = ["Rule", "shown"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One screening rule; ``check(msg)`` returns why it fired, or None."""
+
+    name: str
+    description: str
+    check: Callable[[ParsedMessage], str | None]
+    ignores: bool = True
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A header value fit for a reason: one line, short, and no address in it."""
+    value = " ".join(value.split())
+    if "@" in value:
+        return "(an address)"
+    return value if len(value) <= limit else value[: limit - 1] + "…"

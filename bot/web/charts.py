@@ -30,9 +30,11 @@ def column_chart(
     width: int = 760,
     height: int = 260,
     label_every: int = 5,
+    legend: bool | None = None,
 ) -> Markup:
-    """Vertical bars, one per label, the series stacked; a legend when there are several series."""
-    left, right, top, bottom = 44, 10, 12, 40 + (18 if len(series) > 1 else 0)
+    """Vertical bars, one per label, the series stacked; a legend when asked or when there are several."""
+    legend = len(series) > 1 if legend is None else legend
+    left, right, top, bottom = 44, 10, 12, 40 + (18 if legend else 0)
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
     peak = max(totals, default=0) or 1
@@ -54,7 +56,7 @@ def column_chart(
                 continue
             h = value / peak * plot_h
             y -= h
-            tip = f"{label}: {name + ' ' if len(series) > 1 else ''}{_num(value)}{unit}"
+            tip = f"{label}: {name + ' ' if legend else ''}{_num(value)}{unit}"
             out.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                 f'fill="{PALETTE[s % len(PALETTE)]}"><title>{escape(tip)}</title></rect>'
@@ -64,7 +66,7 @@ def column_chart(
                 f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT}>'
                 f"{escape(label)}</text>"
             )
-    if len(series) > 1:
+    if legend:
         lx = left
         for s, (name, _) in enumerate(series):
             colour = PALETTE[s % len(PALETTE)]

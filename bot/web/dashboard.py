@@ -79,7 +79,10 @@ def overview() -> Any:
         data=data,
         labels=labels,
         chart_language=charts.column_chart(
-            labels, named or [("inquiries", [0] * len(labels))], title="Inquiries per day by language"
+            labels,
+            named or [("inquiries", [0] * len(labels))],
+            title="Inquiries per day by language",
+            legend=bool(named),
         ),
         chart_topics=charts.bar_chart(data["by_topic"], title="Inquiries by topic"),
         chart_wait=charts.column_chart(

@@ -157,9 +157,14 @@ def replace_reply_parts(raw: bytes, new_text: str, html: str) -> bytes:
     rich = msg.get_body(preferencelist=("html",))
     if plain is None:
         raise ValueError("the reply has no text part to replace")
+    # set_content drops every Content-* header of the part; on a one-part message
+    # that part is the message, and the disclaimer check needs its Content-Language.
+    language = msg["Content-Language"]
     plain.set_content(new_text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if rich is not None:
         rich.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if language is not None and msg["Content-Language"] is None:
+        msg["Content-Language"] = language
     out_policy = policy.SMTP if b"\r\n" in raw[:2000] else policy.default
     return msg.as_bytes(policy=out_policy)
 

@@ -58,7 +58,7 @@ def web_config(tmp_path: Path, **web: Any) -> Config:
 
 @pytest.fixture(autouse=True)
 def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Still argon2id, with test-sized cost: the production cost is paid once per login, tests log in often."""
+    """Still argon2id, at test-sized cost: production pays it once per login, tests log in often."""
     from argon2 import PasswordHasher
 
     from bot.web import security
@@ -148,11 +148,14 @@ def reply_raw(
     msg["Subject"] = "Re: Dose question"
     msg["Message-ID"] = mid
     msg["In-Reply-To"] = "<q1@example.com>"
-    msg["Content-Language"] = language
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     if with_pdf:
-        msg.add_attachment(b"%PDF-1.4 packet", maintype="application", subtype="pdf", filename="injection.pdf")
+        msg.add_attachment(
+            b"%PDF-1.4 packet", maintype="application", subtype="pdf", filename="injection.pdf"
+        )
+    # After the parts: set_content and add_alternative move Content-* headers into the parts.
+    msg["Content-Language"] = language
     return msg.as_bytes(policy=SMTP), mid, text, html
 
 

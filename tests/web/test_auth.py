@@ -195,7 +195,9 @@ def test_session_cookie_is_secure_off_loopback(tmp_path, services):
 
 def test_secret_key_file_is_made_private_and_reused(tmp_path, services):
     key_file = tmp_path / "var" / "web_secret_key"
-    app = create_app(web_config(tmp_path, secret_key=""), services, settings={"SECRET_KEY_FILE": str(key_file)})
+    app = create_app(
+        web_config(tmp_path, secret_key=""), services, settings={"SECRET_KEY_FILE": str(key_file)}
+    )
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     assert app.secret_key == key_file.read_text().strip() and len(app.secret_key) > 40
     assert load_secret_key("", key_file) == app.secret_key
@@ -226,7 +228,10 @@ def test_password_change_signs_out_other_sessions(app, make_user):
     login(first, "sam")
     login(second, "sam")
     resp = post(
-        first, "/account", {"current": PASSWORD, "new": "a brand new secret", "again": "a brand new secret"}, "/account"
+        first,
+        "/account",
+        {"current": PASSWORD, "new": "a brand new secret", "again": "a brand new secret"},
+        "/account",
     )
     assert resp.status_code == 302
     assert first.get("/queue").status_code == 200

@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="PATH", help="config file (default: $BOT_CONFIG or config/bot.yaml)"
     )
+    # No command: the worker and the web app together, as a production install runs.
+    parser.set_defaults(func=None, default_func=_run_everything)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):  # shared helpers, not commands
@@ -31,16 +33,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_everything(args: argparse.Namespace) -> int:
+    from bot.commands._common import services_for
+    from bot.runner import run_all
+
+    services = services_for(args)
+    try:
+        run_all(services, services.config.web.host, services.config.web.port)
+    finally:
+        services.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        default = getattr(args, "default_func", None)
-        if default is None:
-            parser.print_help()
-            return 2
-        args.func = default
+        args.func = args.default_func
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

@@ -114,7 +114,7 @@ def run_worker(services: Services, stop: threading.Event | None = None, idle: bo
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, lambda *_: stop.set())  # type: ignore[union-attr]
     fetcher = Fetcher(services)
     sched = build_scheduler(services, fetcher)
     use_idle = idle and services.config.imap is not None and services.config.mailbox.kind == "imap"

@@ -154,7 +154,11 @@ def test_matching_costs_well_under_a_millisecond():
     ) * 4
     m = msg(body, "question about the shots")
     match_topics(m, "en", RULES)  # compiled once, outside the timing
-    start = time.perf_counter()
-    for _ in range(200):
-        match_topics(m, "en", RULES)
-    assert (time.perf_counter() - start) / 200 < 0.001
+    # The best of five rounds: a loaded test machine slows rounds, not the code.
+    rounds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(50):
+            match_topics(m, "en", RULES)
+        rounds.append((time.perf_counter() - start) / 50)
+    assert min(rounds) < 0.001

@@ -295,6 +295,10 @@ def test_packet_resolver_wraps_bot_packets(monkeypatch: pytest.MonkeyPatch) -> N
 
     fake.packet_file = packet_file  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "bot.packets", fake)
+    # `from bot import packets` reads the package attribute once bot.packets was imported.
+    import bot
+
+    monkeypatch.setattr(bot, "packets", fake, raising=False)
     resolve = packet_resolver(CONFIG)
     assert resolve("es", "prescription_form") == ("prescription_form.pdf", "T es prescription_form", b"%PDF")
     assert calls == [

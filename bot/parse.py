@@ -48,6 +48,7 @@ _EW_RUN = re.compile(rf"{_EW}(?:[ \t\r\n]+{_EW})*")
 _ADDRESS_HEADERS = frozenset({"from", "sender", "to", "cc", "bcc", "reply-to", "resent-from", "resent-to"})
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_ESCAPED_RUN = re.compile(r"[\ud800-\udfff]+")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a Compound File: Outlook's .msg
 _OBS_COLON = re.compile(rb"^([!-9;-~]{1,76})[ \t]+:", re.MULTILINE)
 _HEADER_JUNK = re.compile(r"[\x00-\x1f\x7f]+")
@@ -102,13 +103,21 @@ def _ew_bytes(enc: str, data: str) -> bytes:
 
 
 def _fix_text(value: str) -> str:
-    """Undo surrogate escapes (8-bit bytes in headers) by decoding them as mail text."""
+    """Undo surrogate escapes (raw 8-bit bytes in headers) by decoding them as mail text.
+
+    Each run of 8-bit bytes is read on its own (UTF-8, else Windows-1252),
+    because one header may hold words pasted from differently encoded sources.
+    """
     if not _SURROGATES.search(value):
         return value
+    return _ESCAPED_RUN.sub(_decode_run, value)
+
+
+def _decode_run(match: re.Match[str]) -> str:
     try:
-        return decode_bytes(value.encode("utf-8", "surrogateescape"), None)[0]
-    except UnicodeEncodeError:
-        return _SURROGATES.sub("\ufffd", value)
+        return decode_bytes(match.group().encode("utf-8", "surrogateescape"), None)[0]
+    except UnicodeEncodeError:  # lone surrogates that were never bytes
+        return "\ufffd" * len(match.group())
 
 
 def _cp1252_controls(value: str) -> str:
@@ -525,8 +534,8 @@ def parse_message(raw: bytes, *, max_bytes: int = 25_000_000, max_parts: int = 2
         subject=_first(parsed, "subject"),
         from_name=senders[0][0] if senders else "",
         from_address=senders[0][1] if senders else "",
-        to=tuple(addr for _, addr in _addresses(parsed.get("to", []))),
-        cc=tuple(addr for _, addr in _addresses(parsed.get("cc", []))),
+        to=tuple(addr for _, addr in _addresses(parsed.get("to", [])) if "@" in addr),
+        cc=tuple(addr for _, addr in _addresses(parsed.get("cc", [])) if "@" in addr),
         reply_to=reply_to[0][1] if reply_to else None,
         date=_date(_first(parsed, "date")),
         in_reply_to=f"<{in_reply_to.group(1)}>" if in_reply_to else None,

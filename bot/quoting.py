@@ -64,17 +64,21 @@ _MOBILE = re.compile(
 )
 _DISCLAIMER = re.compile(
     r"^\s*[*_]*(?:confidentiality\s+notice|confidential(?:ity)?\s*:|disclaimer\s*:|legal\s+notice"
-    r"|privileged\s*(?:&|and)\s*confidential|this\s+(?:e-?mail|message|communication)(?:\s+\S+){0,6}\s+"
-    r"(?:is\s+(?:strictly\s+)?confidential|(?:may\s+)?contains?\s+(?:confidential|privileged))"
+    r"|privileged\s*(?:&|and)\s*confidential"
+    r"|this\s+(?:e-?mail|message|communication|transmission)\b.{0,120}?\b(?:is|are|may\s+be|may\s+contain"
+    r"|contains?)\s+(?:\w+\s+){0,2}(?:confidential|privileged|legally)"
     r"|the\s+information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message|communication)"
     r"|please\s+consider\s+the\s+environment\s+before\s+printing"
-    r"|aviso\s+(?:de\s+confidencialidad|legal|de\s+privacidad)|confidencialidad\s*:|cl[áa]usula\s+de\s+confidencialidad"
-    r"|este\s+(?:correo|mensaje|e-?mail)(?:\s+\S+){0,8}\s+(?:es\s+confidencial|contiene\s+informaci[óo]n|"
-    r"(?:y\s+sus\s+anexos|y/o\s+sus\s+anexos)|va\s+dirigido)"
+    r"|aviso\s+(?:de\s+confidencialidad|legal|de\s+privacidad)|confidencialidad\s*:"
+    r"|cl[áa]usula\s+de\s+confidencialidad"
+    r"|este\s+(?:correo|mensaje|e-?mail)\b.{0,120}?\b(?:es|son|contiene|puede\s+contener|va\s+dirigido)"
+    r"\s+(?:\w+\s+){0,2}(?:confidencial|privilegiad|reservad|exclusivamente|informaci[óo]n)"
     r"|la\s+informaci[óo]n\s+contenida\s+en\s+este\s+(?:correo|mensaje|e-?mail)"
     r"|antes\s+de\s+imprimir\s+este|por\s+favor,?\s+(?:piense|considere)\s+en\s+el\s+medio\s+ambiente)",
     re.IGNORECASE,
 )
+_QUESTION = re.compile(r"[?¿]")
+_MAX_SCAN = 5000  # lines searched for the start of a quote
 _MAX_JOIN = 3  # Gmail wraps a long attribution over up to three lines
 _MAX_SIGNATURE = 12  # lines a "-- " signature may have
 _MAX_DEPTH = 3  # how many times a bottom-posted reply is looked for under a quote
@@ -131,7 +135,8 @@ def _header_block(lines: list[str], i: int) -> tuple[int, int] | None:
 
 def _quote_cut(lines: list[str]) -> tuple[int, int]:
     """(first line of the earliest quote marker, first line after it); (len, len) when none."""
-    for i, line in enumerate(lines):
+    # Nobody writes thousands of lines above a quote; hostile text must not cost minutes.
+    for i, line in enumerate(lines[:_MAX_SCAN]):
         if _QUOTED.match(line):
             continue
         if _SEPARATOR.match(line) and len(line) < 120:
@@ -147,15 +152,26 @@ def _quote_cut(lines: list[str]) -> tuple[int, int]:
 
 def _boilerplate_cut(lines: list[str]) -> int:
     """The first signature, mobile footer or disclaimer line that has words above it."""
+    # Suffix tallies, so that hostile input with many candidate lines stays linear.
+    question_below = [False] * (len(lines) + 1)
+    words_below = [0] * (len(lines) + 1)
+    for i in range(len(lines) - 1, -1, -1):
+        question_below[i] = question_below[i + 1] or bool(_QUESTION.search(lines[i]))
+        words_below[i] = words_below[i + 1] + bool(lines[i].strip())
     seen_words = False
     for i, line in enumerate(lines):
         if not seen_words:
             seen_words = bool(line.strip())
             continue
-        # "--" alone may also be a writer's divider: only a short tail below it is a signature.
-        if _SIGNATURE.match(line) and sum(bool(ln.strip()) for ln in lines[i + 1 :]) <= _MAX_SIGNATURE:
+        if _MOBILE.match(line):
             return i
-        if _MOBILE.match(line) or (len(line) < 2000 and _DISCLAIMER.match(line)):
+        # "--" may also be a writer's divider, and "Confidential:" a writer's warning: only a
+        # tail with no question in it is a signature or a disclaimer.
+        if question_below[i]:
+            continue
+        if _SIGNATURE.match(line) and words_below[i + 1] <= _MAX_SIGNATURE:
+            return i
+        if len(line) < 2000 and _DISCLAIMER.match(line):
             return i
     return len(lines)
 

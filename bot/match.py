@@ -62,7 +62,7 @@ class CompiledRules:
         self.topic_ids = [t.id for t in rules.topics]
         self.priorities = [t.priority for t in rules.topics]
         self.single: dict[str, list[_Entry]] = {}
-        self.pair: dict[tuple[str, str], list[_Entry]] = {}
+        self.pair: dict[str, dict[str, list[_Entry]]] = {}  # first word -> second word -> phrases
         self.prefixed: dict[str, list[_Entry]] = {}
         self.patterns: list[tuple[int, str, re.Pattern[str]]] = []
         seen: dict[tuple, _Entry] = {}
@@ -93,7 +93,7 @@ class CompiledRules:
         else:
             for f0 in first:
                 for f1 in second:
-                    self.pair.setdefault((f0, f1), []).append(entry)
+                    self.pair.setdefault(f0, {}).setdefault(f1, []).append(entry)
 
     def scan(self, text: str) -> tuple[list[_Hit], list[_Hit]]:
         """Keyword and pattern hits in ``text``, and the excluded spans, by topic index."""
@@ -104,13 +104,15 @@ class CompiledRules:
         found: list[tuple[_Entry, int]] = []
         single, pair, prefixed = self.single, self.pair, self.prefixed
         for i, word in enumerate(ws):
-            for entry in single.get(word, ()):
-                found.append((entry, i))
-            if i + 1 < n:
-                for entry in pair.get((word, ws[i + 1]), ()):
+            entries = single.get(word)
+            if entries:
+                found.extend((entry, i) for entry in entries)
+            seconds = pair.get(word)
+            if seconds and i + 1 < n:
+                for entry in seconds.get(ws[i + 1], ()):
                     if len(entry.seq) == 2 or _rest_matches(entry.seq, ws, i):
                         found.append((entry, i))
-            if prefixed:
+            if word in prefixed or word[:3] in prefixed:
                 starts = prefixed.get(word, []) + (prefixed.get(word[:3], []) if len(word) > 3 else [])
                 found.extend((entry, i) for entry in starts if _rest_matches(entry.seq, ws, i, 0))
         hits: list[_Hit] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email
 import time
+from email import policy
 from pathlib import Path
 
 import pytest
@@ -148,17 +150,18 @@ def test_urgency_words_alone_are_not_an_emergency(text):
 
 
 def test_matching_costs_well_under_a_millisecond():
-    body = (
-        "Hello, my wife was diagnosed two years ago. She takes riluzole, we live in Ohio and her "
-        "neurologist is supportive. How often should she inject it, and where can we get it? "
-    ) * 4
-    m = msg(body, "question about the shots")
-    match_topics(m, "en", RULES)  # compiled once, outside the timing
-    # The best of five rounds: a loaded test machine slows rounds, not the code.
+    corpus = Path(__file__).resolve().parent / "corpus"
+    messages = []
+    for path in sorted(corpus.glob("*.eml")):
+        raw = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        part = raw.get_body(preferencelist=("plain",))
+        messages.append(msg(part.get_content() if part is not None else "", str(raw["Subject"] or "")))
+    match_topics(messages[0], "en", RULES)  # compiled once, outside the timing
+    # The best of three rounds: a loaded test machine slows rounds, not the code.
     rounds = []
-    for _ in range(5):
+    for _ in range(3):
         start = time.perf_counter()
-        for _ in range(50):
+        for m in messages:
             match_topics(m, "en", RULES)
-        rounds.append((time.perf_counter() - start) / 50)
+        rounds.append((time.perf_counter() - start) / len(messages))
     assert min(rounds) < 0.001

@@ -81,10 +81,10 @@ def _decode_words(value: str, *, structured: bool = False) -> str:
             cs = cs.split("*", 1)[0].lower()
             raw = _ew_bytes(enc, data)
             if charset is not None and cs != charset:
-                out.append(decode_bytes(chunk, charset)[0])
+                out.append(_decode_bytes(chunk, charset)[0])
                 chunk = b""
             chunk, charset = chunk + raw, cs
-        out.append(decode_bytes(chunk, charset)[0])
+        out.append(_decode_bytes(chunk, charset)[0])
         text = "".join(out)
         if not structured:
             return text
@@ -115,7 +115,7 @@ def _fix_text(value: str) -> str:
 
 def _decode_run(match: re.Match[str]) -> str:
     try:
-        return decode_bytes(match.group().encode("utf-8", "surrogateescape"), None)[0]
+        return _decode_bytes(match.group().encode("utf-8", "surrogateescape"), None)[0]
     except UnicodeEncodeError:  # lone surrogates that were never bytes
         return "\ufffd" * len(match.group())
 
@@ -243,7 +243,7 @@ def _codec(label: str | None) -> str | None:
     return info.name if ok else None
 
 
-def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
+def _decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     """Text for ``data`` and a note when the declared charset was wrong or unknown.
 
     Loose or unknown labels are read as ASCII, else UTF-8 when the bytes are
@@ -364,7 +364,7 @@ def _text_of(leaf: _Leaf, body: _Body) -> str:
     if charset is None and leaf.ctype == "text/html":
         meta = re.search(rb"charset=[\"']?([\w.:-]{1,40})", data[:4096], re.IGNORECASE)
         charset = meta.group(1).decode("ascii") if meta else None
-    text, note = decode_bytes(data, charset)
+    text, note = _decode_bytes(data, charset)
     if note:
         body.defects.append(note)
     return text
@@ -484,7 +484,13 @@ def parse_message(raw: bytes, *, max_bytes: int = 25_000_000, max_parts: int = 2
 
     Every field is filled; addresses are lower-cased; ``message_id`` always
     has angle brackets (a synthetic ``<hash@synthetic.invalid>`` when the mail
-    has none). Raises :class:`ParseError` when the message is larger than
+    has none). ``text`` is every plain body part joined (the HTML converted
+    when there is none); ``attachments`` is every other leaf: files, inline
+    pictures, forwarded messages (whole, as ``.eml``) and report parts such
+    as ``message/delivery-status`` (which the screen looks for). Header
+    values are decoded and on one line; ``content_language`` is the header's
+    value as written (``es-ES``). ``defects`` name what was wrong, never the
+    content. Raises :class:`ParseError` when the message is larger than
     ``max_bytes``, has more than ``max_parts`` MIME parts, nests deeper than
     the email package or this module can follow, or has no mail headers.
     """

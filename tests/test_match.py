@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import time
-from email import policy
 from pathlib import Path
 
 import pytest
@@ -149,19 +146,17 @@ def test_urgency_words_alone_are_not_an_emergency(text):
     assert "urgent" not in topics(text)
 
 
-def test_matching_costs_well_under_a_millisecond():
-    corpus = Path(__file__).resolve().parent / "corpus"
-    messages = []
-    for path in sorted(corpus.glob("*.eml")):
-        raw = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        part = raw.get_body(preferencelist=("plain",))
-        messages.append(msg(part.get_content() if part is not None else "", str(raw["Subject"] or "")))
-    match_topics(messages[0], "en", RULES)  # compiled once, outside the timing
-    # The best of three rounds: a loaded test machine slows rounds, not the code.
-    rounds = []
-    for _ in range(3):
-        start = time.perf_counter()
-        for m in messages:
-            match_topics(m, "en", RULES)
-        rounds.append((time.perf_counter() - start) / len(messages))
-    assert min(rounds) < 0.001
+def test_matcher_is_compiled_once_not_per_message(monkeypatch):
+    # How fast matching is belongs to bench/bench_triage.py; what a test can hold
+    # is the reason it is fast: nothing is compiled while messages are matched.
+    rules = parse_rules((Path(__file__).resolve().parents[1] / "rules.yaml").read_text(encoding="utf-8"))
+    match_topics(msg("What dose should I take?", ""), "en", rules)  # builds rules.compiled
+    compiled = rules.compiled
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("a regex was compiled while matching")
+
+    monkeypatch.setattr("bot.match.re.compile", no_compiling)
+    for text in ("¿Cuál es la dosis?", "Where can I get a prescription?", "no puedo respirar"):
+        match_topics(msg(text, ""), "es", rules)
+    assert rules.compiled is compiled

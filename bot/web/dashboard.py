@@ -17,8 +17,9 @@ from typing import Any
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
-from bot.store import OPEN_STATES, Inquiry, InquiryState, Reply, ReplyState
+from bot.store import Inquiry, InquiryState, Reply, ReplyState
 from bot.web import charts, common
+from bot.web.queue import OPEN, state_condition
 
 bp = Blueprint("dashboard", __name__)
 DAYS = 30
@@ -59,9 +60,8 @@ def overview_data(session: Any, today: date) -> dict[str, Any]:
         "total": len(rows),
         "answered": len(sent),
         "median_all": statistics.median(all_waits) if all_waits else None,
-        "open": session.scalar(
-            select(func.count()).select_from(Inquiry).where(Inquiry.state.in_([str(s) for s in OPEN_STATES]))
-        ),
+        # The same count as the queue's "Waiting for staff" tab (failed sends included).
+        "open": session.scalar(select(func.count()).select_from(Inquiry).where(state_condition(OPEN))),
         "urgent": session.scalar(
             select(func.count()).select_from(Inquiry).where(Inquiry.state == InquiryState.ESCALATED.value)
         ),
@@ -84,7 +84,9 @@ def overview() -> Any:
             title="Inquiries per day by language",
             legend=bool(named),
         ),
-        chart_topics=charts.bar_chart(data["by_topic"], title="Inquiries by topic"),
+        chart_topics=charts.bar_chart(
+            [(topic.replace("_", " "), n) for topic, n in data["by_topic"]], title="Inquiries by topic"
+        ),
         chart_wait=charts.column_chart(
             labels,
             [("hours", data["median_hours"])],

@@ -33,8 +33,8 @@ REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 
 
-def web_config(tmp_path: Path, **web: Any) -> Config:
-    """A config on a temp database and Maildir, with the repository's rules and replies."""
+def web_config(tmp_path: Path, database_url: str | None = None, **web: Any) -> Config:
+    """A config on a temp database (SQLite unless given) and Maildir, with the repo's rules and replies."""
     return parse_config(
         {
             "organisation": {
@@ -44,7 +44,7 @@ def web_config(tmp_path: Path, **web: Any) -> Config:
             },
             "mailbox": {"kind": "maildir", "maildir": str(tmp_path / "maildir")},
             "smtp": {"host": "127.0.0.1", "port": 1, "security": "none"},
-            "database": {"url": f"sqlite:///{tmp_path / 'bot.db'}"},
+            "database": {"url": database_url or f"sqlite:///{tmp_path / 'bot.db'}"},
             "paths": {
                 "rules": str(REPO / "rules.yaml"),
                 "replies": str(REPO / "replies"),

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
 from datetime import UTC, date, datetime, timedelta
 
 import yaml
@@ -13,7 +19,8 @@ from bot.store import Reply
 from bot.store.users import User
 from bot.web.charts import bar_chart, column_chart
 from bot.web.dashboard import overview_data
-from tests.web.conftest import add_inquiry
+from tests.servers import free_port
+from tests.web.conftest import REPO, add_inquiry
 
 
 def test_charts_are_plain_svg():
@@ -116,3 +123,39 @@ def test_serve_command_is_registered():
     parser = cli.build_parser()
     args = parser.parse_args(["serve", "--host", "127.0.0.1", "--port", "9999"])
     assert args.host == "127.0.0.1" and args.port == 9999 and callable(args.func)
+
+
+def test_serve_runs_waitress_on_loopback(tmp_path, config):
+    """``run.py serve`` starts waitress, shows the login page, and keeps a made-up key in var/ (0600)."""
+    cfg = _config_file(tmp_path, config)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "BOT_SECRET_KEY"}
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "run.py"), "--config", cfg, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as resp:
+                    body, headers = resp.read().decode(), resp.headers
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, "serve did not answer within 60 seconds"
+                time.sleep(0.3)
+        assert "Sign in" in body
+        assert headers["Server"] == "helpdesk"
+        cookie = headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+        key = tmp_path / "var" / "web_secret_key"
+        assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0].decode()
+    assert f"staff web app on http://127.0.0.1:{port}/" in out
+    assert "there are no accounts yet" in out

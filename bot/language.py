@@ -21,13 +21,14 @@ The reply language is the detected one when it has templates
 (``available``), else the first of ``languages.fallback`` that has them,
 else ``languages.default`` (``fallback_used`` says so).
 
-langdetect is made deterministic (seed 0) and its profiles are loaded once
-per process; a prior map gives only the supported languages weight, so an
-unsupported language is never guessed (its probability starts and stays 0).
+langdetect is made deterministic (seed 0) and only the supported languages'
+profiles are loaded, once per process; a prior map over them is set on each
+detector, so an unsupported language is never guessed.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
@@ -42,6 +43,8 @@ DetectorFactory.seed = 0  # the same text always gets the same answer
 
 LONG_TEXT = 40  # letters; below this langdetect alone is not trusted
 CONFIDENT = 0.90
+MAX_TEXT = 1000  # characters langdetect reads
+TRIALS = 3  # langdetect's default is 7
 MARGIN = 0.75  # how far the best combined score must lead the second
 
 # Frequent short words of each language (folded). A word common to two
@@ -74,17 +77,29 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _factory() -> DetectorFactory:
-    # Loading the 55 profiles takes a second: once per process.
+@lru_cache(maxsize=4)
+def _factory(supported: tuple[str, ...]) -> DetectorFactory:
+    """A detector factory holding only the supported languages' profiles, built once per process.
+
+    langdetect updates one probability per loaded language for every n-gram
+    it reads, so 6 profiles instead of all 55 make each detection about
+    nine times cheaper; a language that is not loaded can never be guessed.
+    """
     factory = DetectorFactory()
-    factory.load_profile(PROFILES_DIRECTORY)
+    profiles = []
+    for lang in sorted(set(supported)):
+        path = os.path.join(PROFILES_DIRECTORY, lang)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as fh:
+                profiles.append(fh.read())
+    if len(profiles) >= 2:  # langdetect needs two languages to compare
+        factory.load_json_profile(profiles)
     return factory
 
 
 def langdetect_probabilities(text: str, supported: tuple[str, ...]) -> dict[str, float]:
     """langdetect's probabilities for ``text`` over the supported languages only ({} if it cannot tell)."""
-    factory = _factory()
+    factory = _factory(tuple(sorted(supported)))
     known = [lang for lang in supported if lang in factory.langlist]
     if not known or not text.strip():
         return {}
@@ -92,6 +107,11 @@ def langdetect_probabilities(text: str, supported: tuple[str, ...]) -> dict[str,
     # Languages absent from the prior map start at 0 and langdetect's updates
     # are multiplicative, so they stay at 0: only supported ones can win.
     detector.set_prior_map({lang: 1.0 for lang in known})
+    # A few hundred words settle the language; reading a long story whole only costs time.
+    detector.max_text_length = MAX_TEXT
+    # Fewer random trials: short text was spending most of its time here, and the
+    # word evidence below decides the short, unclear cases anyway.
+    detector.n_trial = TRIALS
     detector.append(text)
     try:
         return {r.lang: r.prob for r in detector.get_probabilities()}

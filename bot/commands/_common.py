@@ -6,8 +6,10 @@ import argparse
 import os
 
 from bot import logsetup
-from bot.config import load_config
+from bot.config import Config, ConfigError, config_path, load_config
+from bot.rules import load_rules
 from bot.services import Services, build_services
+from bot.triage import TriageContext
 
 
 def setup_logging(default: str = "WARNING") -> None:
@@ -24,3 +26,25 @@ def services_for(args: argparse.Namespace) -> Services:
 def actor() -> str:
     """Who is acting from the terminal, for the audit log."""
     return "cli:" + (os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown")
+
+
+def optional_config(args: argparse.Namespace) -> Config | None:
+    """The config when there is one: commands that only classify work without a mail configuration.
+
+    A missing default config is fine (None); an explicitly named one must load.
+    """
+    if not (getattr(args, "config", None) or config_path().exists()):
+        return None
+    try:
+        return load_config(args.config)
+    except ConfigError:
+        if args.config:
+            raise
+        return None
+
+
+def triage_context(args: argparse.Namespace) -> TriageContext:
+    """Rules (``--rules``, else the config's, else rules.yaml) and languages for classifying files."""
+    config = optional_config(args)
+    rules_path = getattr(args, "rules", None) or (config.paths.rules if config else "rules.yaml")
+    return TriageContext.from_config(config, load_rules(rules_path))

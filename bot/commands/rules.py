@@ -153,23 +153,13 @@ def run_corpus(
 
 
 def _triage_classifier(args: argparse.Namespace) -> Callable[[bytes], Outcome]:
-    from bot.config import ConfigError, config_path, load_config
-    from bot.triage import TriageContext, triage_bytes
+    from bot.commands._common import triage_context
+    from bot.triage import triage_bytes
 
-    # Like ``triage``: the config only adds languages and paths, so a missing
-    # default config is fine; an explicitly named one must load.
-    config = None
-    if args.config or config_path().exists():
-        try:
-            config = load_config(args.config)
-        except ConfigError:
-            if args.config:
-                raise
-    rules = load_rules(args.rules or (config.paths.rules if config else "rules.yaml"))
-    context = TriageContext.from_config(config, rules)
+    context = triage_context(args)
 
     def classify(raw: bytes) -> Outcome:
-        t = triage_bytes(raw, config=config, rules=rules, context=context)
+        t = triage_bytes(raw, config=None, rules=context.rules, context=context)
         return Outcome(t.language.language if t.language else None, t.topic_ids, t.action.value)
 
     return classify

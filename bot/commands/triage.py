@@ -7,10 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, config_path, load_config
+from bot.commands._common import triage_context
 from bot.parse import ParseError
-from bot.rules import load_rules
-from bot.triage import TriageContext, triage_bytes
+from bot.triage import triage_bytes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,21 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _context(args: argparse.Namespace) -> TriageContext:
-    # Triage works without a mail configuration: only rules and languages matter.
-    config = None
-    if args.config or config_path().exists():
-        try:
-            config = load_config(args.config)
-        except ConfigError:
-            if args.config:
-                raise
-    rules_path = Path(args.rules) if args.rules else (config.paths.rules if config else Path("rules.yaml"))
-    return TriageContext.from_config(config, load_rules(rules_path))
-
-
 def run(args: argparse.Namespace) -> int:
-    ctx = _context(args)
+    ctx = triage_context(args)
     status = 0
     for name in args.files:
         path = Path(name)

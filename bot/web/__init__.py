@@ -89,6 +89,8 @@ def _register_hooks(app: Flask) -> None:
     def _guard() -> Any:
         # CSRF first: a forged POST is refused even to a signed-in user.
         security.check_csrf()
+        if request.endpoint == "static":  # the style sheet and script need no account lookup
+            return None
         g.user = auth_user()
         if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
             if request.method == "GET":

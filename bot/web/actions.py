@@ -47,6 +47,20 @@ def _onward(session: Any, inq: Inquiry) -> str:
     return url_for("inquiry.show", inquiry_id=nxt) if nxt else url_for("queue.index")
 
 
+def _unchanged(inq: Inquiry) -> bool:
+    """Whether the reply is still the one the page showed (its fingerprint came with the form).
+
+    Staff approve exactly what they read: if someone else edited or re-drafted
+    the reply meanwhile, the action is refused and the page shows the new one.
+    """
+    reply = queue.latest_reply(inq)
+    seen = request.form.get("seen", "")
+    if reply is not None and seen == mailparts.fingerprint(reply.raw):
+        return True
+    flash("The reply was changed by someone else after you opened this page. Please read it again.", "error")
+    return False
+
+
 @bp.post("/approve")
 def approve(inquiry_id: int) -> Response:
     send_now = request.form.get("send_now") == "1"
@@ -54,6 +68,8 @@ def approve(inquiry_id: int) -> Response:
     try:
         with svc.store.session() as s:
             inq = queue.get(s, inquiry_id)
+            if not _unchanged(inq):
+                return _back(inquiry_id)
             onward = _onward(s, inq)
             queue.approve(s, inquiry_id, _actor())
     except queue.QueueError as exc:
@@ -96,6 +112,8 @@ def edit(inquiry_id: int) -> Response:
         reply = queue.latest_reply(inq)
         if not editable(inq, reply):
             flash("This reply can no longer be changed.", "error")
+            return _back(inquiry_id)
+        if not _unchanged(inq):
             return _back(inquiry_id)
         reply.raw, reply.text, reply.html, added = mailparts.edit_reply(
             reply.raw, text, reply.language, svc.replies_dir

@@ -70,6 +70,7 @@ def show(inquiry_id: int) -> Any:
         reasons=[common.split_reason(r) for r in inq.reasons or ()],
         reply=reply,
         view=view,
+        seen=mailparts.fingerprint(reply.raw) if reply is not None else "",
         editable=editable(inq, reply),
         earlier=earlier,
         log=log,

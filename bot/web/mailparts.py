@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html as htmllib
 import logging
 import re
@@ -126,6 +127,11 @@ def read_reply(raw: bytes) -> ReplyView:
         html=_content(rich) if rich is not None else None,
         attachments=_attachments(msg),
     )
+
+
+def fingerprint(raw: bytes | None) -> str:
+    """A short hash of a reply's bytes, so a form can say which version of the reply it was made from."""
+    return hashlib.sha256(raw or b"").hexdigest()[:20]
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")

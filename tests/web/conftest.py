@@ -115,6 +115,14 @@ def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, page
     return client.post(url, data={**(data or {}), "csrf_token": token})
 
 
+def act(client: FlaskClient, inquiry_id: int, action: str, data: dict[str, Any] | None = None) -> Any:
+    """POST an inquiry action from its page: with the CSRF token and the reply's fingerprint it showed."""
+    page = client.get(f"/inquiry/{inquiry_id}").get_data(as_text=True)
+    seen = re.search(r'name="seen" value="([^"]*)"', page)
+    form = {"csrf_token": csrf_from(page), "seen": seen.group(1) if seen else "", **(data or {})}
+    return client.post(f"/inquiry/{inquiry_id}/{action}", data=form)
+
+
 @pytest.fixture
 def staff(app: Flask, make_user: Callable[..., User]) -> FlaskClient:
     make_user("sam")

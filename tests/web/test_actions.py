@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.disclaimer import has_disclaimer
 from bot.store import AuditEntry, Inquiry, Reply
 from bot.web.mailparts import read_reply
-from tests.web.conftest import REPO, add_inquiry, inquiry_raw, post
+from tests.web.conftest import REPO, act, add_inquiry, inquiry_raw, post
 
 
 def state_of(services, inquiry_id):
@@ -42,7 +42,7 @@ def test_edit_keeps_headers_attachments_and_disclaimer(staff, services):
     inquiry_id = add_inquiry(services)
     before = latest(services, inquiry_id)
     edited = "Dear Maria,\n\nPlease see the <b>leaflet</b> at https://example.org/leaflet.\n\nKind regards"
-    resp = post(staff, f"/inquiry/{inquiry_id}/edit", {"text": edited})
+    resp = act(staff, inquiry_id, "edit", {"text": edited})
     assert resp.status_code == 302
     after = latest(services, inquiry_id)
     msg = email.message_from_bytes(after.raw, policy=email.policy.default)
@@ -66,7 +66,7 @@ def test_edit_keeps_headers_attachments_and_disclaimer(staff, services):
 def test_edit_that_keeps_the_disclaimer_does_not_double_it(staff, services):
     inquiry_id = add_inquiry(services)
     text = latest(services, inquiry_id).text.replace("The usual dose", "The dose")
-    post(staff, f"/inquiry/{inquiry_id}/edit", {"text": text.replace("\n", "\r\n")})
+    act(staff, inquiry_id, "edit", {"text": text.replace("\n", "\r\n")})
     after = latest(services, inquiry_id)
     assert after.text.count("we do not give medical advice") == 1
     assert "The dose is described" in after.text and "\r" not in after.text
@@ -75,23 +75,44 @@ def test_edit_that_keeps_the_disclaimer_does_not_double_it(staff, services):
 def test_empty_edit_changes_nothing(staff, services):
     inquiry_id = add_inquiry(services)
     raw = latest(services, inquiry_id).raw
-    post(staff, f"/inquiry/{inquiry_id}/edit", {"text": "   "})
+    act(staff, inquiry_id, "edit", {"text": "   "})
     assert latest(services, inquiry_id).raw == raw
 
 
 def test_approve_moves_on_to_the_next_item(staff, services):
     first = add_inquiry(services)
     second = add_inquiry(services)
-    resp = post(staff, f"/inquiry/{first}/approve")
+    resp = act(staff, first, "approve")
     assert resp.status_code == 302 and resp.headers["Location"] == f"/inquiry/{second}"
     assert state_of(services, first) == ("approved", "approved")
     assert latest(services, first).approved_by == "sam"
     assert audit_of(services, first)[-1][:2] == ("sam", "approve")
     # Approved: no more edits, no second approval.
-    post(staff, f"/inquiry/{first}/edit", {"text": "changed"})
+    act(staff, first, "edit", {"text": "changed"})
     assert "changed" not in latest(services, first).text
     page = staff.get(f"/inquiry/{first}").get_data(as_text=True)
     assert "Approve and send now" not in page
+
+
+def test_approve_refuses_a_reply_changed_since_the_page_was_read(app, staff, services, make_user):
+    """Two people on one item: the second approval must not approve text its approver never saw."""
+    from tests.web.conftest import csrf_from, login
+
+    inquiry_id = add_inquiry(services)
+    page = staff.get(f"/inquiry/{inquiry_id}").get_data(as_text=True)
+    make_user("kim")
+    other = app.test_client()
+    login(other, "kim")
+    act(other, inquiry_id, "edit", {"text": "Kim's new wording."})
+    import re
+
+    seen = re.search(r'name="seen" value="([^"]*)"', page).group(1)
+    resp = staff.post(f"/inquiry/{inquiry_id}/approve", data={"csrf_token": csrf_from(page), "seen": seen})
+    assert resp.headers["Location"] == f"/inquiry/{inquiry_id}"
+    assert state_of(services, inquiry_id) == ("drafted", "draft")
+    assert "changed by someone else" in staff.get(f"/inquiry/{inquiry_id}").get_data(as_text=True)
+    assert act(staff, inquiry_id, "approve").status_code == 302  # after reading it again
+    assert state_of(services, inquiry_id) == ("approved", "approved")
 
 
 def test_approve_and_send_now_runs_the_outbox(staff, services, monkeypatch):
@@ -108,7 +129,7 @@ def test_approve_and_send_now_runs_the_outbox(staff, services, monkeypatch):
         return SendReport(sent=1)
 
     monkeypatch.setattr("bot.send.send_once", fake_send_once)
-    resp = post(staff, f"/inquiry/{inquiry_id}/approve", {"send_now": "1"})
+    resp = act(staff, inquiry_id, "approve", {"send_now": "1"})
     assert calls == [services]
     assert resp.status_code == 302
     assert state_of(services, inquiry_id) == ("answered", "sent")
@@ -122,7 +143,7 @@ def test_approve_and_send_now_reports_a_failure(staff, services, monkeypatch):
         raise ConnectionRefusedError("no SMTP")
 
     monkeypatch.setattr("bot.send.send_once", broken)
-    resp = post(staff, f"/inquiry/{inquiry_id}/approve", {"send_now": "1"})
+    resp = act(staff, inquiry_id, "approve", {"send_now": "1"})
     assert resp.headers["Location"] == f"/inquiry/{inquiry_id}"
     assert state_of(services, inquiry_id) == ("approved", "approved")
     assert "The bot will keep trying." in staff.get(f"/inquiry/{inquiry_id}").get_data(as_text=True)
@@ -130,7 +151,7 @@ def test_approve_and_send_now_reports_a_failure(staff, services, monkeypatch):
 
 def test_reject_with_reason(staff, services):
     inquiry_id = add_inquiry(services)
-    post(staff, f"/inquiry/{inquiry_id}/reject", {"reason": "asked us to stop writing"})
+    act(staff, inquiry_id, "reject", {"reason": "asked us to stop writing"})
     assert state_of(services, inquiry_id) == ("rejected", "rejected")
     assert audit_of(services, inquiry_id)[-1] == ("sam", "reject", {"reason": "asked us to stop writing"})
     page = staff.get(f"/inquiry/{inquiry_id}").get_data(as_text=True)
@@ -139,31 +160,31 @@ def test_reject_with_reason(staff, services):
 
 def test_mark_answered_personally(staff, services):
     inquiry_id = add_inquiry(services, state="manual", reply=False)
-    post(staff, f"/inquiry/{inquiry_id}/answered", {"note": "called her"})
+    act(staff, inquiry_id, "answered", {"note": "called her"})
     assert state_of(services, inquiry_id) == ("answered_personally", None)
     assert [a[1] for a in audit_of(services, inquiry_id)] == ["reject", "answered_personally"]
 
 
 def test_closing_twice_is_refused_in_plain_words(staff, services):
     inquiry_id = add_inquiry(services)
-    post(staff, f"/inquiry/{inquiry_id}/reject")
-    resp = post(staff, f"/inquiry/{inquiry_id}/reject")
+    act(staff, inquiry_id, "reject")
+    resp = act(staff, inquiry_id, "reject")
     assert resp.headers["Location"] == f"/inquiry/{inquiry_id}"
     assert "Nothing was changed" in staff.get(f"/inquiry/{inquiry_id}").get_data(as_text=True)
 
 
 def test_failed_reply_back_to_draft_then_approve(staff, services):
     inquiry_id = add_inquiry(services, state="approved", reply_state="failed")
-    post(staff, f"/inquiry/{inquiry_id}/back-to-draft")
+    act(staff, inquiry_id, "back-to-draft")
     assert state_of(services, inquiry_id) == ("drafted", "draft")
-    post(staff, f"/inquiry/{inquiry_id}/approve")
+    act(staff, inquiry_id, "approve")
     assert state_of(services, inquiry_id) == ("approved", "approved")
     assert [a[1] for a in audit_of(services, inquiry_id)] == ["back_to_draft", "approve"]
 
 
 def test_back_to_draft_only_for_failed_replies(staff, services):
     inquiry_id = add_inquiry(services)
-    assert post(staff, f"/inquiry/{inquiry_id}/back-to-draft").status_code == 409
+    assert act(staff, inquiry_id, "back-to-draft").status_code == 409
 
 
 def test_actions_on_unknown_inquiry(staff):
@@ -180,7 +201,7 @@ def real_inquiry(services):
 
 
 def test_redraft_with_other_topics(staff, services, real_inquiry):
-    resp = post(staff, f"/inquiry/{real_inquiry}/redraft", {"topics": ["obtaining"], "language": "en"})
+    resp = act(staff, real_inquiry, "redraft", {"topics": ["obtaining"], "language": "en"})
     assert resp.status_code == 302
     page = staff.get(f"/inquiry/{real_inquiry}").get_data(as_text=True)
     assert "The reply was drafted again" in page, page
@@ -195,7 +216,7 @@ def test_redraft_with_other_topics(staff, services, real_inquiry):
 
 
 def test_redraft_in_spanish(staff, services, real_inquiry):
-    post(staff, f"/inquiry/{real_inquiry}/redraft", {"topics": ["dosage"], "language": "es"})
+    act(staff, real_inquiry, "redraft", {"topics": ["dosage"], "language": "es"})
     reply = latest(services, real_inquiry)
     assert reply.language == "es"
     msg = email.message_from_bytes(reply.raw, policy=email.policy.default)
@@ -205,13 +226,13 @@ def test_redraft_in_spanish(staff, services, real_inquiry):
 
 def test_redraft_needs_a_topic(staff, services, real_inquiry):
     raw = latest(services, real_inquiry).raw
-    post(staff, f"/inquiry/{real_inquiry}/redraft", {"language": "en"})
+    act(staff, real_inquiry, "redraft", {"language": "en"})
     assert latest(services, real_inquiry).raw == raw
     assert "Choose at least one topic" in staff.get(f"/inquiry/{real_inquiry}").get_data(as_text=True)
 
 
 def test_remove_a_packet(staff, services, real_inquiry):
-    post(staff, f"/inquiry/{real_inquiry}/redraft", {"topics": ["dosage", "obtaining"], "language": "en"})
+    act(staff, real_inquiry, "redraft", {"topics": ["dosage", "obtaining"], "language": "en"})
     assert set(latest(services, real_inquiry).packets) == {"injection_information", "prescription_form"}
     post(
         staff,
@@ -229,7 +250,7 @@ def test_manual_inquiry_gets_a_draft_when_staff_choose_topics(staff, services):
     inquiry_id = add_inquiry(services, raw=raw, state="manual", reply=False, topics=[], action="manual")
     page = staff.get(f"/inquiry/{inquiry_id}").get_data(as_text=True)
     assert "Let the bot draft a reply" in page
-    post(staff, f"/inquiry/{inquiry_id}/redraft", {"topics": ["obtaining"], "language": "en"})
+    act(staff, inquiry_id, "redraft", {"topics": ["obtaining"], "language": "en"})
     assert state_of(services, inquiry_id) == ("drafted", "draft")
-    post(staff, f"/inquiry/{inquiry_id}/approve")
+    act(staff, inquiry_id, "approve")
     assert state_of(services, inquiry_id) == ("approved", "approved")

@@ -89,7 +89,8 @@ def served(dovecot, smtp_relay, tmp_config, tmp_path) -> Iterator[Served]:
     try:
         yield Served(f"http://127.0.0.1:{port}", services, shots)
     finally:
-        server.close()
+        # Closed from inside its own loop: closing from this thread races the loop's select().
+        server.trigger.pull_trigger(server.close)
         thread.join(timeout=10)
         services.close()
 

@@ -64,10 +64,10 @@ def test_overview_page_renders_charts(staff, services):
 
 
 def test_admin_audit_lists_every_action(admin, staff, services):
-    from tests.web.conftest import post
+    from tests.web.conftest import act
 
     inquiry_id = add_inquiry(services)
-    post(staff, f"/inquiry/{inquiry_id}/reject", {"reason": "duplicate of a phone call"})
+    act(staff, inquiry_id, "reject", {"reason": "duplicate of a phone call"})
     html = admin.get("/admin/audit").get_data(as_text=True)
     assert "sam" in html and "rejected" in html and "duplicate of a phone call" in html
     assert f'href="/inquiry/{inquiry_id}"' in html

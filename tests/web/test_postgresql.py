@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.services import LiveRules, Services
 from bot.store import Inquiry, Store
 from bot.web import create_app
-from tests.web.conftest import add_inquiry, login, post, web_config
+from tests.web.conftest import act, add_inquiry, login, web_config
 from tests.web.test_queue_page import ids_on
 
 
@@ -87,8 +87,8 @@ def test_actions_on_postgresql(pg_client) -> None:
     client, services = pg_client
     first = add_inquiry(services)
     second = add_inquiry(services)
-    assert post(client, f"/inquiry/{first}/approve").headers["Location"] == f"/inquiry/{second}"
-    post(client, f"/inquiry/{second}/reject", {"reason": "spam"})
+    assert act(client, first, "approve").headers["Location"] == f"/inquiry/{second}"
+    act(client, second, "reject", {"reason": "spam"})
     with services.store.session() as s:
         assert [i.state for i in s.scalars(select(Inquiry).order_by(Inquiry.id))] == ["approved", "rejected"]
     assert "spam" in client.get(f"/inquiry/{second}").get_data(as_text=True)

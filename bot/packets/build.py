@@ -102,9 +102,37 @@ def packet_file(
             raise PacketError(
                 f"packet override {lang}/{packet_id}: cannot read {override} ({exc.strerror})"
             ) from None
+    key = (str(replies_dir), str(out_dir), lang, packet_id, organisation)
+    hit = _served.get(key)
+    if hit is not None and hit[0] == _stamp(*_inputs(replies_dir, out_dir, lang, packet_id, hit[1])):
+        return hit[1], hit[2]
     catalogue = load_catalogue(Path(replies_dir))
     source = catalogue.packet(lang, packet_id)
     path = built_path(Path(out_dir), source)
     if not _is_current(path, source, organisation):
         build_one(catalogue, Path(out_dir), lang, packet_id, organisation)
-    return source.filename, path.read_bytes()
+    data = path.read_bytes()
+    stamp = _stamp(*_inputs(replies_dir, out_dir, lang, packet_id, source.filename))
+    if stamp is not None:
+        _served[key] = (stamp, source.filename, data)
+    return source.filename, data
+
+
+# What packet_file last served, with the stamps of its inputs then: while the
+# source, the page furniture and the built file are unchanged, the same bytes
+# are served without reading the catalogue and the PDF again (every reply asks
+# for one to five packets; reading them cost ~40 ms a packet).
+_served: dict[tuple[str, str, str, str, str], tuple[tuple[tuple[int, int, int], ...], str, bytes]] = {}
+
+
+def _inputs(replies_dir: Path, out_dir: Path, lang: str, packet_id: str, filename: str) -> tuple[Path, ...]:
+    folder = Path(replies_dir) / lang / "packets"
+    return folder / f"{packet_id}.md", folder / COMMON_FILE, Path(out_dir) / lang / filename
+
+
+def _stamp(*paths: Path) -> tuple[tuple[int, int, int], ...] | None:
+    """(mtime_ns, size, inode) of each path; None when one is missing."""
+    try:
+        return tuple((st.st_mtime_ns, st.st_size, st.st_ino) for st in map(os.stat, paths))
+    except OSError:
+        return None

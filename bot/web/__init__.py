@@ -24,7 +24,7 @@ from bot.config import Config
 from bot.web import common, security
 
 # Endpoints anyone may reach: the login form and the style sheet it uses.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz", "health.metrics"})
 
 # Inline SVG charts need no styles of their own (presentation attributes), so
 # styles and scripts come only from /static. The reply preview frame gets its
@@ -76,9 +76,9 @@ def create_app(config: Config, services: Any = None, *, settings: dict[str, Any]
     _register_hooks(app)
     _register_templates(app)
 
-    from bot.web import actions, admin, auth, dashboard, inquiry, queue
+    from bot.web import actions, admin, auth, dashboard, health, inquiry, queue
 
-    for module in (auth, queue, inquiry, actions, dashboard, admin):
+    for module in (auth, queue, inquiry, actions, dashboard, admin, health):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", lambda: redirect(url_for("queue.index")))
     return app

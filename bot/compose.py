@@ -117,15 +117,25 @@ def _topics(triage: Triage) -> tuple[list[str], list[str]]:
 
 
 def _packets(
-    rules: RulesLike, topics: list[str], language: str, resolve: PacketResolver, exclude: frozenset[str]
+    rules: RulesLike,
+    topics: list[str],
+    language: str,
+    resolve: PacketResolver,
+    exclude: frozenset[str],
+    extra: tuple[str, ...] = (),
 ) -> tuple[list[_Packet], list[str]]:
-    """The packets to attach, in priority order, and the ids left out because they were sent before."""
+    """The packets to attach, in priority order, and the ids left out because they were sent before.
+
+    ``extra`` are packets staff added by hand: attached after the topics' own, in the reply's language.
+    """
     if topics[0] in EXCLUSIVE_TOPICS:
         return [], []
     wanted: list[tuple[str, str]] = []
     for topic in topics:  # already in priority order
         lang = PACKET_LANGUAGE.get(topic, language)
         wanted += [(lang, p) for p in rules.packets_for([topic], lang)]
+    chosen = {pid for _, pid in wanted}
+    wanted += [(language, p) for p in extra if p not in chosen]
     attached: list[_Packet] = []
     for lang, pid in dict.fromkeys(w for w in wanted if w[1] not in exclude):
         filename, title, data = resolve(lang, pid)
@@ -190,6 +200,7 @@ def compose_reply(
     packets: PacketResolver,
     now: datetime | None = None,
     exclude_packets: frozenset[str] = frozenset(),
+    extra_packets: tuple[str, ...] = (),
 ) -> Draft:
     """The reply to ``triage``'s inquiry, ready to queue for approval.
 
@@ -206,7 +217,7 @@ def compose_reply(
     needed = [LAYOUT_TEXT, LAYOUT_HTML, STRINGS, DISCLAIMER, *names.values()]
     language = loader.choose_language(requested, needed)
     notes += _fallback_note(triage, requested, language)
-    attached, earlier = _packets(rules, topics, language, packets, exclude_packets)
+    attached, earlier = _packets(rules, topics, language, packets, exclude_packets, extra_packets)
     if earlier:
         notes.append(f"Follow-up: packets already sent were not attached again ({', '.join(earlier)})")
     if any(p.language != language for p in attached):

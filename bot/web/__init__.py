@@ -75,6 +75,9 @@ def create_app(config: Config, services: Any = None, *, settings: dict[str, Any]
     }
     _register_hooks(app)
     _register_templates(app)
+    from bot.packets import PACKET_IDS
+
+    app.jinja_env.globals["packet_ids"] = PACKET_IDS
 
     from bot.web import actions, admin, auth, dashboard, health, inquiry, queue
 

@@ -10,7 +10,6 @@ staff decided the bot can answer after all).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -49,15 +48,9 @@ def rebuild_triage(inq: Inquiry, topics: Iterable[str], language: str, prioritie
 
 
 def compose(services: Any, triage: Triage, exclude: frozenset[str], extra: tuple[str, ...]) -> Any:
-    """Run the compose stage; packets in ``extra`` are asked for when compose supports it."""
+    """Run the compose stage, leaving out ``exclude`` and adding the packets in ``extra``."""
     from bot.compose import compose_reply
 
-    kwargs: dict[str, Any] = {"exclude_packets": exclude}
-    params = inspect.signature(compose_reply).parameters
-    for name in ("extra_packets", "include_packets", "add_packets"):
-        if name in params:
-            kwargs[name] = extra
-            break
     try:
         return compose_reply(
             triage,
@@ -66,7 +59,8 @@ def compose(services: Any, triage: Triage, exclude: frozenset[str], extra: tuple
             loader=services.template_loader(),
             packets=services.packet_resolver(),
             now=datetime.now(UTC),
-            **kwargs,
+            exclude_packets=exclude,
+            extra_packets=extra,
         )
     except Exception as exc:  # noqa: BLE001 - shown to staff; the old draft stays
         raise RedraftError(f"The reply could not be drafted: {exc}") from exc

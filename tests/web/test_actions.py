@@ -245,6 +245,21 @@ def test_remove_a_packet(staff, services, real_inquiry):
     assert audit_of(services, real_inquiry)[-1][1] == "packets"
 
 
+def test_add_a_packet_no_topic_asked_for(staff, services, real_inquiry):
+    act(staff, real_inquiry, "redraft", {"topics": ["dosage"], "language": "en"})
+    assert latest(services, real_inquiry).packets == ["injection_information"]
+    page = staff.get(f"/inquiry/{real_inquiry}").get_data(as_text=True)
+    assert 'value="participant_profile"' in page  # every packet is offered, not only the attached ones
+    post(
+        staff,
+        f"/inquiry/{real_inquiry}/packets",
+        {"offered": ["injection_information"], "packets": ["injection_information", "participant_profile"]},
+    )
+    reply = latest(services, real_inquiry)
+    assert reply.packets == ["injection_information", "participant_profile"]
+    assert len(read_reply(reply.raw).attachments) == 2
+
+
 def test_manual_inquiry_gets_a_draft_when_staff_choose_topics(staff, services):
     raw = inquiry_raw(body="Hi, I have a question about getting it to Spain.")
     inquiry_id = add_inquiry(services, raw=raw, state="manual", reply=False, topics=[], action="manual")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.store import OPEN_STATES, AuditEntry, Inquiry, InquiryState, Reply, ReplyState
@@ -106,8 +106,16 @@ def approve(session: Session, inquiry_id: int, actor: str) -> Reply:
         raise QueueError(
             f"inquiry {inquiry_id} is {inq.state}; only drafted or escalated items can be approved"
         )
-    reply.state = ReplyState.APPROVED.value
-    reply.approved_by, reply.approved_at = actor, datetime.now(UTC)
+    # Conditional: two people approving (or one approving while another edits) at once
+    # must not both win; the loser sees the item has moved on.
+    won = session.execute(
+        update(Reply)
+        .where(Reply.id == reply.id, Reply.state == ReplyState.DRAFT)
+        .values(state=ReplyState.APPROVED.value, approved_by=actor, approved_at=datetime.now(UTC))
+    )
+    if won.rowcount != 1:
+        raise QueueError(f"inquiry {inquiry_id}'s draft changed while you were approving it; read it again")
+    session.refresh(reply)
     inq.state = InquiryState.APPROVED.value
     audit(session, actor, inq, "approve", reply_id=reply.id)
     return reply

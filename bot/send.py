@@ -78,16 +78,19 @@ def _finish(source: MailSource, session: Session, reply: Reply) -> None:
         log.warning("could not flag the original answered: %s", type(exc).__name__)
 
 
-def _claim(services: Services, now: datetime) -> list[int]:
-    """Claim every due approved reply; a conditional UPDATE makes each claim win once."""
+def _claim(services: Services, now: datetime, only: list[int] | None = None) -> list[int]:
+    """Claim due approved replies (all, or those in ``only``); a conditional UPDATE wins each once."""
     claimed: list[int] = []
     with services.store.session() as s:
-        due = s.scalars(
+        query = (
             select(Reply.id)
             .where(Reply.state == ReplyState.APPROVED)
             .where(or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now))
             .order_by(Reply.id)
-        ).all()
+        )
+        if only is not None:
+            query = query.where(Reply.id.in_(only))
+        due = s.scalars(query).all()
         for reply_id in due:
             won = s.execute(
                 update(Reply)
@@ -135,13 +138,13 @@ def _send_one(services: Services, source: MailSource, reply_id: int, report: Sen
         report.sent += 1
 
 
-def send_once(services: Services, now: datetime | None = None) -> SendReport:
-    """Recover interrupted sends, then send every approved reply that is due."""
+def send_once(services: Services, now: datetime | None = None, only: list[int] | None = None) -> SendReport:
+    """Recover interrupted sends, then send every approved reply that is due (or just those in ``only``)."""
     report = SendReport()
     source = open_source(services.config)
     try:
         recover(services, source, report)
-        for reply_id in _claim(services, now or datetime.now(UTC)):
+        for reply_id in _claim(services, now or datetime.now(UTC), only):
             _send_one(services, source, reply_id, report)
     finally:
         source.close()

@@ -71,7 +71,7 @@ def approve(inquiry_id: int) -> Response:
             if not _unchanged(inq):
                 return _back(inquiry_id)
             onward = _onward(s, inq)
-            queue.approve(s, inquiry_id, _actor())
+            approved_id = queue.approve(s, inquiry_id, _actor()).id
     except queue.QueueError as exc:
         flash(f"Not approved: {exc}.", "error")
         return _back(inquiry_id)
@@ -81,7 +81,7 @@ def approve(inquiry_id: int) -> Response:
     from bot.send import send_once
 
     try:
-        report = send_once(svc)
+        report = send_once(svc, only=[approved_id])  # this reply only: the worker sends the rest
     except Exception as exc:  # noqa: BLE001 - the outbox retries; staff need to know
         log.warning("send now failed: %s", type(exc).__name__)
         flash(

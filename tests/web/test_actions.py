@@ -119,10 +119,10 @@ def test_approve_and_send_now_runs_the_outbox(staff, services, monkeypatch):
     inquiry_id = add_inquiry(services)
     calls = []
 
-    def fake_send_once(svc):
+    def fake_send_once(svc, only=None):
         from bot.send import SendReport
 
-        calls.append(svc)
+        calls.append((svc, only))
         with svc.store.session() as s:
             reply = s.scalar(select(Reply).where(Reply.inquiry_id == inquiry_id))
             reply.state, reply.inquiry.state = "sent", "answered"
@@ -130,7 +130,9 @@ def test_approve_and_send_now_runs_the_outbox(staff, services, monkeypatch):
 
     monkeypatch.setattr("bot.send.send_once", fake_send_once)
     resp = act(staff, inquiry_id, "approve", {"send_now": "1"})
-    assert calls == [services]
+    with services.store.session() as s:
+        reply_id = s.scalar(select(Reply.id).where(Reply.inquiry_id == inquiry_id))
+    assert calls == [(services, [reply_id])]  # only this reply: the worker sends the rest
     assert resp.status_code == 302
     assert state_of(services, inquiry_id) == ("answered", "sent")
     assert "the reply is approved and sent" in staff.get("/queue").get_data(as_text=True)
@@ -139,7 +141,7 @@ def test_approve_and_send_now_runs_the_outbox(staff, services, monkeypatch):
 def test_approve_and_send_now_reports_a_failure(staff, services, monkeypatch):
     inquiry_id = add_inquiry(services)
 
-    def broken(svc):
+    def broken(svc, only=None):
         raise ConnectionRefusedError("no SMTP")
 
     monkeypatch.setattr("bot.send.send_once", broken)

@@ -22,6 +22,7 @@ sampled for :meth:`TemplateLoader.render_check`) by :func:`sample_context`.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,7 @@ class TemplateLoader:
             lstrip_blocks=True,
         )
         self.env.filters["paragraphs"] = paragraphs
+        self._strings: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
         self.env.filters["linebreaks"] = linebreaks
 
     def search_order(self, language: str | None) -> list[str]:
@@ -222,13 +224,27 @@ class TemplateLoader:
         """``strings.yaml`` of ``language`` over English's: a missing key shows English, not an error."""
         merged: dict[str, Any] = {}
         for lang in dict.fromkeys([ENGLISH, normalise_language(language) or ENGLISH]):
-            path = self.replies_dir / lang / STRINGS
-            if path.is_file():
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-                if not isinstance(data, dict):
-                    raise ValueError(f"{path}: expected a mapping of keys to strings")
-                merged.update(data)
+            merged.update(copy.deepcopy(self._read_strings(self.replies_dir / lang / STRINGS)))
         return merged
+
+    def _read_strings(self, path: Path) -> dict[str, Any]:
+        """One ``strings.yaml`` ({} when missing), parsed again only when the file changed.
+
+        Every reply needs its strings; parsing the YAML each time cost ~2 ms a reply.
+        """
+        try:
+            st = path.stat()
+        except OSError:
+            return {}
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        hit = self._strings.get(path)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of keys to strings")
+        self._strings[path] = (stamp, data)
+        return data
 
     def render_check(self, source: str, *, html: bool = False) -> list[str]:
         """Problems with a template's ``source``: syntax errors, undefined names, sandbox refusals.

@@ -108,9 +108,14 @@ class IdleWatcher(threading.Thread):
             started = time.monotonic()
             news = False
             while not self.stop.is_set() and time.monotonic() - started < RENEW_SECONDS:
+                asked = time.monotonic()
                 responses = client.idle_check(timeout=self.poll)
                 if any(_announces_mail(r) for r in responses):
                     news = True
+                    break
+                if not responses and time.monotonic() - asked < self.poll / 2:
+                    # Woken with no line to read: the server closed the connection, and
+                    # imapclient swallows that EOF. Leaving IDLE raises on a dead connection.
                     break
             client.idle_done()
             if news:

@@ -191,7 +191,11 @@ def process(services: Services, session: Session, row: Inquiry, raw: bytes, now:
             )
         except Exception as exc:  # noqa: BLE001
             return _quarantine(row, "compose", f"{type(exc).__name__}: {exc}")
-        row.replies.append(_reply_row(draft, now))
+        # Linking from the reply's side: ``row.replies.append`` would first load the
+        # (empty) collection of the just-flushed row with one SELECT per draft.
+        reply = _reply_row(draft, now)
+        reply.inquiry = row
+        session.add(reply)
     log.info(
         "inquiry stored",
         extra={"event": "ingested", "state": row.state, "sender": sender_hash(msg.from_address)},

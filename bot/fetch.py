@@ -10,6 +10,7 @@ committed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -57,13 +58,17 @@ def _high_water(services: Services, source: str, uidvalidity: int, report: Fetch
         return state.last_uid
 
 
-def fetch_source(services: Services, source: MailSource) -> FetchReport:
-    """One incremental pass over an open source."""
+def fetch_source(services: Services, source: MailSource, stop: threading.Event | None = None) -> FetchReport:
+    """One incremental pass over an open source; when ``stop`` is set it ends after the batch in hand."""
     report = FetchReport()
     uidvalidity = source.uidvalidity()
     uids = source.new_uids(_high_water(services, source.name, uidvalidity, report))
     batch_size = services.config.imap.batch_size if services.config.imap else DEFAULT_BATCH
     for start in range(0, len(uids), batch_size):
+        if stop is not None and stop.is_set():
+            # The rest stays above the high-water mark for the next fetch.
+            log.info("stopping: %d message(s) left for the next fetch", len(uids) - start)
+            break
         batch = uids[start : start + batch_size]
         fetched = source.fetch(batch)
         stored: list[int] = []
@@ -83,10 +88,10 @@ def fetch_source(services: Services, source: MailSource) -> FetchReport:
     return report
 
 
-def fetch_once(services: Services) -> FetchReport:
-    """Open the configured mailbox, fetch once, and close it."""
+def fetch_once(services: Services, stop: threading.Event | None = None) -> FetchReport:
+    """Open the configured mailbox, fetch once (see :func:`fetch_source` for ``stop``), and close it."""
     source = open_source(services.config)
     try:
-        return fetch_source(services, source)
+        return fetch_source(services, source, stop)
     finally:
         source.close()

@@ -49,19 +49,23 @@ def _guarded(name: str, fn: Callable[[], object]) -> Callable[[], None]:
 class Fetcher:
     """Fetch through one :class:`SerialRunner`, from IDLE's connection or a fresh one."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, stop: threading.Event | None = None) -> None:
         self.services = services
         self.runner = SerialRunner()
+        # Set when the worker stops: a fetch ends after its batch in hand, not after the backlog.
+        self.stop = stop
 
     def poll(self) -> None:
         """The scheduled full check, on its own connection."""
-        self.runner.run(lambda: self._log(fetch_once(self.services)))
+        self.runner.run(lambda: self._log(fetch_once(self.services, self.stop)))
 
     def on_idle(self, client) -> None:  # type: ignore[no-untyped-def]
         """Called by the IDLE watcher with its connection: fetch on it, no new login."""
         cfg = self.services.config.imap
         self.runner.run(
-            lambda: self._log(fetch_source(self.services, ImapSource(client, cfg, owns_client=False)))
+            lambda: self._log(
+                fetch_source(self.services, ImapSource(client, cfg, owns_client=False), self.stop)
+            )
         )
 
     def _log(self, report) -> None:  # type: ignore[no-untyped-def]
@@ -115,7 +119,7 @@ def run_worker(services: Services, stop: threading.Event | None = None, idle: bo
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())  # type: ignore[union-attr]
-    fetcher = Fetcher(services)
+    fetcher = Fetcher(services, stop)
     sched = build_scheduler(services, fetcher)
     use_idle = idle and services.config.imap is not None and services.config.mailbox.kind == "imap"
     watcher = IdleWatcher(services.config.imap, fetcher.on_idle, stop) if use_idle else None

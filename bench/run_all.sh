@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Run every benchmark with its default size and keep the raw output in bench/results/.
+# Not part of CI. Needs Dovecot (dovecot-imapd, dovecot-lmtpd) and root, like the tests;
+# all traffic stays on 127.0.0.1. Takes about 10-15 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bench/results
+run() {
+    local name=$1
+    shift
+    echo "== $name: $*"
+    python "$@" 2>&1 | tee "bench/results/$name.txt"
+}
+run machine -c 'import json, sys; sys.path.insert(0, "bench"); import common; print(json.dumps(common.machine(), indent=2))'
+run triage bench/bench_triage.py
+run arrival bench/bench_arrival.py
+run backlog bench/bench_backlog.py --profile bench/results/backlog_profile.html
+run growth bench/bench_growth.py
+run webapp bench/bench_webapp.py

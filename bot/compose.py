@@ -184,11 +184,32 @@ def _message(triage: Triage, config: Config, draft: dict[str, Any], attached: li
     # Quoted-printable keeps every line short and 7-bit, whatever the SMTP server supports.
     msg.set_content(draft["text"], subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(draft["html"], subtype="html", charset="utf-8", cte="quoted-printable")
-    for p in attached:
-        msg.add_attachment(p.data, maintype="application", subtype="pdf", filename=p.filename)
+    for p in attached:  # what add_attachment does, with the packet's part made once
+        if msg.get_content_type() != "multipart/mixed":
+            msg.make_mixed()
+        msg.attach(_attachment_part(p.filename, p.data))
     # Last: set_content and add_attachment move or drop Content-* headers set before them.
     msg["Content-Language"] = draft["language"]
     return msg
+
+
+# A packet's MIME part (headers and base64 body) is made once per file and shared
+# by every reply that attaches it: parts are never changed once made, and
+# encoding a PDF again for every reply cost ~1 ms of the ~5 ms a reply takes.
+_PARTS: dict[tuple[str, bytes], EmailMessage] = {}
+_MAX_PARTS = 64  # packets are few; rebuilt ones get new bytes, so the old ones are let go
+
+
+def _attachment_part(filename: str, data: bytes) -> EmailMessage:
+    key = (filename, data)
+    part = _PARTS.get(key)
+    if part is None:
+        part = EmailMessage()
+        part.set_content(data, maintype="application", subtype="pdf", filename=filename)
+        if len(_PARTS) >= _MAX_PARTS:
+            _PARTS.clear()
+        _PARTS[key] = part
+    return part
 
 
 def compose_reply(

@@ -40,70 +40,8 @@ AUTO_FOLDERS = ("Sent", "Processed", "Quarantine")
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
 
-_CONFIG = """\
-base_dir = {root}/run
-state_dir = {root}/state
-instance_name = dovecot-test-{imap_port}
-protocols = imap lmtp
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
-log_path = {root}/dovecot.log
-mail_uid = {uid}
-mail_gid = {gid}
-first_valid_uid = {uid}
-first_valid_gid = {gid}
-default_login_user = dovenull
-default_internal_user = dovecot
-mail_location = maildir:{root}/mail/%u/Maildir
-mailbox_list_index = yes
-# inotify tells IDLE about new mail at once; this is only the fallback poll.
-mailbox_idle_check_interval = 1 secs
-imap_idle_notify_interval = {idle_notify} secs
-protocol imap {{
-  mail_max_userip_connections = 100
-}}
-passdb {{
-  driver = static
-  args = password={password}
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={root}/mail/%u allow_all_users=yes
-}}
-namespace inbox {{
-  inbox = yes
-  separator = /
-{folders}
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {lmtp_port}
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-# imap runs as the mail user and must reach the stats socket, or it logs errors.
-service stats {{
-  unix_listener stats-writer {{
-    mode = 0666
-  }}
-}}
-"""
+# The config template beside this file; {placeholders} are filled by _write_config.
+_CONFIG = (Path(__file__).with_name("dovecot.conf.in")).read_text(encoding="utf-8")
 
 
 def free_port() -> int:

@@ -17,8 +17,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.rules import RulesError, load_rules
+
+if TYPE_CHECKING:
+    from bot.message import Triage
+    from bot.triage import TriageContext
 
 URGENT = "urgent"
 # The figures the corpus must reach (tests/test_corpus.py asserts the same).
@@ -152,17 +157,27 @@ def run_corpus(
     return expected, got, unknown
 
 
-def _triage_classifier(args: argparse.Namespace) -> Callable[[bytes], Outcome]:
-    from bot.commands._common import triage_context
+def outcome(triage: Triage) -> Outcome:
+    """A triage in the terms of expected.json (the web editor's dry run uses the same)."""
+    return Outcome(
+        triage.language.language if triage.language else None, triage.topic_ids, triage.action.value
+    )
+
+
+def classifier(context: TriageContext) -> Callable[[bytes], Outcome]:
+    """Classify raw mail with ``context``: what ``rules test`` and the web editor's corpus run use."""
     from bot.triage import triage_bytes
 
-    context = triage_context(args)
-
     def classify(raw: bytes) -> Outcome:
-        t = triage_bytes(raw, config=None, rules=context.rules, context=context)
-        return Outcome(t.language.language if t.language else None, t.topic_ids, t.action.value)
+        return outcome(triage_bytes(raw, config=None, rules=context.rules, context=context))
 
     return classify
+
+
+def _triage_classifier(args: argparse.Namespace) -> Callable[[bytes], Outcome]:
+    from bot.commands._common import triage_context
+
+    return classifier(triage_context(args))
 
 
 def run_check(args: argparse.Namespace) -> int:

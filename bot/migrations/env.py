@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import bot.store.users  # noqa: F401
+import bot.store.versions  # noqa: F401
 from bot.store.models import Base
 
 config = context.config

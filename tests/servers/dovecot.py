@@ -57,8 +57,16 @@ class Dovecot:
     Usable as a context manager (start on enter, stop and delete on exit).
     """
 
-    def __init__(self, idle_notify_interval: int = 120, password: str = DEFAULT_PASSWORD) -> None:
+    def __init__(
+        self,
+        idle_notify_interval: int = 120,
+        password: str = DEFAULT_PASSWORD,
+        oauth2_introspection_url: str | None = None,
+    ) -> None:
+        """``oauth2_introspection_url`` also turns on XOAUTH2/OAUTHBEARER, checked by POSTing the
+        token to that URL (Dovecot's oauth2 passdb, as with a real provider's introspection)."""
         self.host = "127.0.0.1"
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.password = password
         self.imap_port = free_port()
         self.lmtp_port = free_port()
@@ -309,8 +317,25 @@ class Dovecot:
                 password=self.password,
                 idle_notify=self.idle_notify_interval,
                 folders=folders,
+                **self._oauth2_settings(),
             )
         )
+
+    def _oauth2_settings(self) -> dict[str, str]:
+        if not self.oauth2_introspection_url:
+            return {"extra_mechanisms": "", "oauth2_passdb": ""}
+        ext = self.root / "dovecot-oauth2.conf.ext"
+        ext.write_text(
+            "introspection_mode = post\n"
+            f"introspection_url = {self.oauth2_introspection_url}\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+            "force_introspection = yes\n",
+            encoding="utf-8",
+        )
+        passdb = f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {ext}\n}}\n"
+        return {"extra_mechanisms": " xoauth2 oauthbearer", "oauth2_passdb": passdb}
 
 
 def _greets(host: str, port: int) -> bool:

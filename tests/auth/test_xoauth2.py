@@ -6,6 +6,7 @@ for an access token and logs in with SASL XOAUTH2.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 import pytest
@@ -104,3 +105,44 @@ def test_dovecot_refuses_a_token_the_provider_never_issued(oauth_dovecot) -> Non
             client.oauth2_login(USER, "access-forged")
     finally:
         client.shutdown()
+
+
+class _XOAuth2Handler:
+    """aiosmtpd handler that accepts AUTH XOAUTH2 only with a token the provider issued."""
+
+    def __init__(self, provider: OAuth2Provider) -> None:
+        self.provider, self.logins, self.received = provider, [], []
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook name
+        from aiosmtpd.smtp import AuthResult
+
+        blob = args[1] if len(args) > 1 else await server.challenge_auth("")
+        text = base64.b64decode(blob).decode() if isinstance(blob, str) else bytes(blob).decode()
+        fields = dict(part.split("=", 1) for part in text.split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        ok = fields.get("user") == USER and token in self.provider.issued
+        if ok:
+            self.logins.append(fields["user"])
+        return AuthResult(success=ok, handled=False)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        self.received.append(envelope.content)
+        return "250 OK"
+
+
+def test_smtp_xoauth2_sends_with_the_same_access_token(tmp_path, oauth_dovecot, provider) -> None:
+    from aiosmtpd.controller import Controller
+
+    from bot import smtp
+    from tests.servers import free_port
+
+    handler = _XOAuth2Handler(provider)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), auth_require_tls=False)
+    controller.start()
+    try:
+        cfg = _config(tmp_path, oauth_dovecot, provider)
+        smtp_cfg = cfg.smtp.model_copy(update={"port": controller.port, "username": USER, "auth": "xoauth2"})
+        smtp.send(smtp_cfg, b"Subject: hi\r\n\r\nbody\r\n", USER, ["patient@example.com"], cfg.imap.oauth2)
+    finally:
+        controller.stop()
+    assert handler.logins == [USER] and len(handler.received) == 1

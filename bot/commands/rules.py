@@ -93,7 +93,8 @@ def score(expected: dict[str, dict], got: dict[str, Outcome]) -> Report:
             c = counts.setdefault(topic, [0, 0, 0])
             c[0 if topic in want_topics & got_topics else (1 if topic in got_topics else 2)] += 1
         # Machine mail is screened out before language detection: only the rest is scored.
-        if want.get("action") != "ignore":
+        lang_scored = want.get("action") != "ignore"
+        if lang_scored:
             lang_total += 1
             lang_ok += want.get("language") == out.language
         action_ok += want.get("action") == out.action
@@ -106,7 +107,7 @@ def score(expected: dict[str, dict], got: dict[str, Outcome]) -> Report:
         if (
             want_topics != got_topics
             or want.get("action") != out.action
-            or want.get("language") != out.language
+            or (lang_scored and want.get("language") != out.language)
         ):
             report.misses.append(
                 f"{name}: expected {want.get('language')} {sorted(want_topics)} {want.get('action')}"

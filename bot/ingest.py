@@ -67,11 +67,18 @@ def history_lookup(session: Session):  # type: ignore[no-untyped-def]
 
 
 def _advance(session: Session, item: Fetched) -> None:
-    state = session.scalar(select(FolderState).where(FolderState.source == item.source))
+    # The folder's row is looked up once per session (one batch), not once per
+    # message: it stays in the session, which writes each change at its next flush.
+    key = ("folder_state", item.source)
+    state = session.info.get(key)
+    if state is None or state not in session:
+        state = session.scalar(select(FolderState).where(FolderState.source == item.source))
     if state is None:
-        session.add(FolderState(source=item.source, uidvalidity=item.uidvalidity, last_uid=item.uid))
+        state = FolderState(source=item.source, uidvalidity=item.uidvalidity, last_uid=item.uid)
+        session.add(state)
     elif state.uidvalidity == item.uidvalidity and item.uid > state.last_uid:
         state.last_uid = item.uid
+    session.info[key] = state
 
 
 def _over_daily_cap(services: Services, session: Session, address: str, now: datetime) -> Reason | None:

@@ -1,6 +1,6 @@
 """Backlog throughput and memory: N inquiries waiting in INBOX, from start to all drafted.
 
-    python bench/bench_backlog.py [--count 10000] [--compare 2000] [--profile FILE.html]
+    python bench/bench_backlog.py [--count 10000] [--compare 2000] [--profile FILE.html|FILE.txt]
 
 A fresh Dovecot on loopback gets ``--count`` realistic inquiries (English
 and Spanish, 1-4 KB, 5% with a 100 KB attachment; see ``common.Inquiries``)
@@ -77,8 +77,11 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if profiler:
         profiler.stop()
-        Path(profile).write_text(profiler.output_html())
-        Path(profile).with_suffix(".txt").write_text(profiler.output_text(unicode=False, color=False))
+        out = Path(profile)
+        if out.suffix == ".html":
+            out.write_text(profiler.output_html())
+            out = out.with_suffix(".txt")
+        out.write_text(profiler.output_text(unicode=False, color=False))
 
     with services.store.session() as s:
         states = dict(s.execute(select(Inquiry.state, func.count()).group_by(Inquiry.state)).all())
@@ -137,7 +140,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--compare", type=int, default=2_000, help="also drain this many (0: skip)")
     parser.add_argument("--seed", type=int, default=9)
-    parser.add_argument("--profile", metavar="FILE.html", help="profile the main drain with pyinstrument")
+    parser.add_argument("--profile", metavar="FILE", help="pyinstrument report: .html (and .txt) or .txt")
     parser.add_argument("--name", default="backlog", help="results file name (bench/results/NAME.json)")
     parser.add_argument("--drain", metavar="CONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)

@@ -152,9 +152,7 @@ def main() -> int:
     with services.store.session() as s:
         s.add(User(username="sam", role="staff", password_hash=hash_password(PASSWORD)))
         total = s.scalar(select(func.count(Inquiry.id)))
-        open_ids = list(
-            s.scalars(select(Inquiry.id).where(Inquiry.state.in_(["drafted", "escalated"])))
-        )
+        open_ids = list(s.scalars(select(Inquiry.id).where(Inquiry.state.in_(["drafted", "escalated"]))))
     db_mb = sum(p.stat().st_size for p in work.glob("bot.db*")) / 1e6
     print(
         f"{total} inquiries in the ledger ({seeded['ingested']} ingested in {seeded['ingest_seconds']} s, "

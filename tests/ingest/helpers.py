@@ -204,6 +204,11 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes for ``timezone=True`` columns: they are UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
     """Poll ``predicate`` until it returns something truthy; fails the test after ``timeout`` s."""
     deadline = time.monotonic() + timeout

@@ -85,6 +85,9 @@ class Imap(_Section):
     processed_folder: str = Field(
         "", description="Move handled mail here after it is stored; empty keeps it in place (flagged)."
     )
+    quarantine_folder: str = Field(
+        "", description="Move mail the bot could not handle here after it is stored; empty keeps it in place."
+    )
     batch_size: int = Field(100, ge=1, description="How many messages one FETCH asks for.")
     timeout: float = Field(30.0, gt=0, description="Seconds before a silent connection is given up.")
 

@@ -20,7 +20,7 @@ from bot import faults
 from bot.ingest import Fetched, ingest
 from bot.services import Services
 from bot.sources import MailSource, open_source
-from bot.store import FolderState
+from bot.store import FolderState, InquiryState
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def fetch_source(services: Services, source: MailSource, stop: threading.Event |
         batch = uids[start : start + batch_size]
         fetched = source.fetch(batch)
         stored: list[int] = []
+        quarantined: set[int] = set()
         with services.store.session() as s:
             for uid in batch:
                 raw = fetched.get(uid)
@@ -82,9 +83,11 @@ def fetch_source(services: Services, source: MailSource, stop: threading.Event |
                     report.fetched += 1
                     report.states[state] += 1
                     stored.append(uid)
+                    if state == InquiryState.QUARANTINED:
+                        quarantined.add(uid)
             faults.point("ingest:before-commit")
         # Committed: only now is it safe to touch the mailbox.
-        source.mark_processed(stored)
+        source.mark_processed(stored, frozenset(quarantined))
     return report
 
 

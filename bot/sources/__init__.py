@@ -29,8 +29,9 @@ class MailSource(Protocol):
         """The raw bytes of each UID still there, without marking anything seen."""
         ...
 
-    def mark_processed(self, uids: list[int]) -> None:
-        """Called after the messages are committed: flag (and maybe move) them."""
+    def mark_processed(self, uids: list[int], quarantined: frozenset[int] = frozenset()) -> None:
+        """Called after the messages are committed: flag (and maybe move) them; ``quarantined``
+        are those the bot could not handle."""
         ...
 
     def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:

@@ -40,18 +40,22 @@ class ImapSource:
         data = self.client.fetch(uids, [b"BODY.PEEK[]"])
         return {uid: item[b"BODY[]"] for uid, item in data.items() if b"BODY[]" in item}
 
-    def mark_processed(self, uids: list[int]) -> None:
+    def mark_processed(self, uids: list[int], quarantined: frozenset[int] = frozenset()) -> None:
         if not uids:
             return
         try:
             self.client.add_flags(uids, [PROCESSED_FLAG], silent=True)
-            if self.cfg.processed_folder:
+            bad = [u for u in uids if u in quarantined]
+            if bad and self.cfg.quarantine_folder:
+                self.client.move(bad, self.cfg.quarantine_folder)
+                uids = [u for u in uids if u not in quarantined]
+            if uids and self.cfg.processed_folder:
                 self.client.move(uids, self.cfg.processed_folder)
         except Exception as exc:  # noqa: BLE001 - the ledger has them; flagging is a courtesy
             log.warning("could not flag processed mail: %s", type(exc).__name__)
 
     def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:
-        for folder in filter(None, (self.folder, self.cfg.processed_folder)):
+        for folder in filter(None, (self.folder, self.cfg.processed_folder, self.cfg.quarantine_folder)):
             info = self.client.select_folder(folder)
             if (
                 folder == self.folder

@@ -80,7 +80,7 @@ class MaildirSource:
                     continue
         return out
 
-    def mark_processed(self, uids: list[int]) -> None:
+    def mark_processed(self, uids: list[int], quarantined: frozenset[int] = frozenset()) -> None:
         """Nothing to do: the ledger is the record, and the mail stays where a person expects it."""
 
     def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:

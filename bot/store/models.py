@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -76,7 +77,10 @@ class Inquiry(Base):
     """One inbound message, its raw bytes and every decision made about it."""
 
     __tablename__ = "inquiry"
-    __table_args__ = (UniqueConstraint("source", "uidvalidity", "uid", name="uq_inquiry_mailbox_uid"),)
+    __table_args__ = (
+        UniqueConstraint("source", "uidvalidity", "uid", name="uq_inquiry_mailbox_uid"),
+        Index("ix_inquiry_queue_order", "state", "urgent", "received_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(300))
@@ -141,7 +145,7 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(100))
     inquiry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("inquiry.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("inquiry.id", ondelete="CASCADE"), nullable=True, index=True
     )
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -86,3 +86,18 @@ def test_queue_order_json_topics_and_approval_round_trip(database_url: str) -> N
             and stored.raw == b"x" * 1000
         )
     store.close()
+
+
+def test_models_and_migrations_describe_the_same_schema(database_url: str) -> None:
+    # A model changed without a migration (or the reverse) shows up here, on both databases.
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import bot.store.users  # noqa: F401 - every model module registers its tables
+    import bot.store.versions  # noqa: F401
+    from bot.store.models import Base
+
+    store = Store(database_url)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    store.close()

@@ -5,8 +5,11 @@ quoted earlier messages) are folded (:mod:`bot.textnorm`) and matched
 against every topic's keywords *in every language* (people mix languages;
 the detected language's words are listed first), its regex patterns, and
 its exclusions: a keyword or pattern hit that overlaps one of the topic's
-excluded phrases ("not urgent", "no quiero morir") does not count. Hits
-come back highest priority first.
+excluded phrases ("not urgent", "no quiero morir") does not count. An
+excluded phrase written between dots (``"... last year ..."``) covers the
+whole sentence it is in (up to ``.``, ``!``, ``?``, ``;`` or a line
+break): "Last month Mum had chest pains." is an old event, not an
+emergency. Hits come back highest priority first.
 
 Everything is compiled once per :class:`~bot.rules.Rules` (its
 ``compiled`` property): keyword phrases go into a dict keyed by the forms
@@ -34,6 +37,7 @@ class _Entry:
     seq: tuple[_Elem, ...]
     exclude: bool
     langs: list[str] = field(default_factory=list)
+    sentence: bool = False  # an exclusion covering its whole sentence
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,40 @@ class _Hit:
 
 def _elem(word: str, is_prefix: bool) -> _Elem:
     return (None, word) if is_prefix else (variants(word), None)
+
+
+# What ends a sentence: ! ? ; a full stop not inside a number ("2.5 mg"), or a line break,
+# unless the line is long and followed by more text (mail clients hard-wrap at ~72).
+_SENTENCE_END = re.compile(r"[!?;\n]|\.(?!\w)")
+_WRAPPED = 60
+
+
+def _is_sentence_wide(phrase: str) -> bool:
+    """Whether an exclusion is written between dots, ``"... last year ..."``: it covers its sentence."""
+    p = phrase.strip()
+    return p.startswith(("...", "\u2026")) and p.endswith(("...", "\u2026"))
+
+
+def _sentence_ends(text: str) -> list[int]:
+    """Offsets where the sentences of ``text`` end (see :data:`_SENTENCE_END`)."""
+    ends = []
+    for m in _SENTENCE_END.finditer(text):
+        i = m.start()
+        if text[i] == "\n":
+            line_start = text.rfind("\n", 0, i) + 1
+            wrapped = i - line_start >= _WRAPPED and text[i + 1 : i + 2] not in ("", "\n")
+            if wrapped:
+                continue
+        ends.append(i)
+    return ends
+
+
+def _sentence_span(text: str, start: int, end: int, ends: list[int] | None = None) -> tuple[int, int]:
+    """The span of the sentence of ``text`` holding ``start:end``."""
+    ends = _sentence_ends(text) if ends is None else ends
+    before = [e + 1 for e in ends if e < start]
+    after = [e for e in ends if e >= end]
+    return (before[-1] if before else 0), (after[0] if after else len(text))
 
 
 class CompiledRules:
@@ -71,11 +109,12 @@ class CompiledRules:
                 for lang, phrases in table.items():
                     for phrase in phrases:
                         seq = tuple(_elem(w, p) for w, p in phrase_words(phrase))
-                        key = (ti, exclude, seq)
+                        sentence = exclude and _is_sentence_wide(phrase)
+                        key = (ti, exclude, sentence, seq)
                         if key in seen:  # the same words listed for another language
                             seen[key].langs.append(lang)
                             continue
-                        seen[key] = entry = _Entry(ti, phrase, seq, exclude, [lang])
+                        seen[key] = entry = _Entry(ti, phrase, seq, exclude, [lang], sentence)
                         self._index(entry)
             for lang, regexes in topic.patterns.items():
                 self.patterns.extend((ti, lang, re.compile(r)) for r in regexes)
@@ -117,10 +156,13 @@ class CompiledRules:
                 found.extend((entry, i) for entry in starts if _rest_matches(entry.seq, ws, i, 0))
         hits: list[_Hit] = []
         excluded: list[_Hit] = []
+        ends: list[int] | None = None
         for entry, i in found:
-            hit = _Hit(
-                entry.topic, entry.label, tuple(entry.langs), toks[i][1], toks[i + len(entry.seq) - 1][2]
-            )
+            start, end = toks[i][1], toks[i + len(entry.seq) - 1][2]
+            if entry.sentence:
+                ends = _sentence_ends(folded) if ends is None else ends
+                start, end = _sentence_span(folded, start, end, ends)
+            hit = _Hit(entry.topic, entry.label, tuple(entry.langs), start, end)
             (excluded if entry.exclude else hits).append(hit)
         for ti, lang, regex in self.patterns:
             for m in regex.finditer(folded):

@@ -146,6 +146,123 @@ def test_urgency_words_alone_are_not_an_emergency(text):
     assert "urgent" not in topics(text)
 
 
+SENTENCE = parse_rules(
+    """\
+version: 1
+topics:
+  - id: alarm
+    title: Alarm
+    priority: 10
+    template: alarm
+    keywords:
+      en: ["chest pain"]
+    patterns:
+      en: ["\\\\bcan'?t breathe\\\\b"]
+    exclude:
+      en: ["... last month ...", "chest pain clinic"]
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Last month she had chest pain. Can she restart?", False),
+        ("She had chest pain last month; the GP said reflux.", False),
+        ("Last month we started. Now she can't breathe!", True),  # another sentence
+        ("She was diagnosed last month\nshe can't breathe", True),  # a short line ends a sentence
+        # a long line is hard-wrapped: the sentence goes on after the line break
+        (
+            "Last month, as the neurologist had suggested to us, she stopped the shots and"
+            "\nnow has chest pain",
+            False,
+        ),
+        ("Her chest pain clinic appointment is on Monday", False),  # a plain exclusion, phrase-wide
+        ("Chest pain since this morning, and the clinic is closed", True),
+        ("She is on 2.5 mg since last month and has chest pain", False),  # "2.5" does not end the sentence
+    ],
+)
+def test_an_exclusion_between_dots_covers_its_sentence(text, found):
+    assert (match_text(text, "en", SENTENCE).topic_ids == ("alarm",)) is found
+
+
+# Ways of telling an emergency or despair that no single keyword lists: written
+# for these tests, by category (not copied from a corpus).
+URGENT_CATEGORIES = [
+    "My dad can't catch his breath and his lips are turning purple",  # breathing, colour
+    "She is gasping for air after the shot",
+    "His breathing sounds gurgly and wet tonight",
+    "he cant breath properly since the injection",  # typo
+    "Mom cnt swallow her own spit",
+    "Her tongue is swelling and her throat feels like it is closing",  # severe reaction
+    "Crushing pressure in his chest and he is sweaty",  # chest
+    "My husband is slumped in his chair and won't wake up",  # unresponsive
+    "She isn't responding and her face is grey",
+    "I don't see the point anymore.",  # despair
+    "Everyone would be better off if I wasn't around, it would be easier",
+    "I've been saving up my pain pills",
+    "I wrote goodbye letters to my kids",
+    "He has cuts on his arms and says it was an accident",  # self-harm
+    "I won't be around much longer, I've made sure of that",
+    "mi mamá no puede respirrar",
+    "se le está cerrando la garganta después de la inyección",
+    "mi esposo está desmayado en el piso y no reacciona",
+    "no me responde, está tirado en el suelo",
+    "Ya no tiene sentido nada, estoy cansada de todo",
+    "Mi padre dice que quiere dejar de comer para irse",
+    "está juntando pastillas en un cajón",
+    "ya tomé mi decisión.",
+    "Meu pai está com falta de ar e os lábios roxos",
+    "não quero mais viver assim",
+    "Ma mère ne répond plus et respire très mal",
+    "J'ai envie d'en finir",
+    "Mio padre non respira bene e ha le labbra blu",
+    "Non voglio più vivere",
+    "Er ringt nach Luft und die Lippen werden blau",
+    "Sie sammelt Schlaftabletten",
+]
+
+
+@pytest.mark.parametrize("text", URGENT_CATEGORIES)
+def test_categories_of_emergency_and_despair_are_urgent(text):
+    assert "urgent" in topics(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The price of the pharmacy is killing me, can you help?",
+        "Me muero por saber si funciona",
+        "Me estoy ahogando en papeles con el seguro",
+        "Emergency contact: Jane Doe 555-1234",
+        "Last year he had chest pains but it was reflux. Can he restart at 25 mg?",
+        "In 2015 my father collapsed from a heart attack. Which studies exist?",
+        "El año pasado tuvo un desmayo por la presión. ¿Puede usar la B12?",
+        "What's the point of the baseline status report?",
+        "I don't see the point of the participant profile form, can you explain?",
+        "I can't go on the website, the link is broken",
+        "We're tired of fighting with the insurance company",
+        "Say goodbye to cyanocobalamin: is methyl better?",
+        "I've made my decision to enroll. How do I sign up?",
+        "He is saving money on his meds by buying generic",
+        "¿Se puede tomar junto con otros medicamentos?",
+        "¿Se pueden guardar los medicamentos en la nevera?",
+        "Tiene un morado en la pierna donde le pongo la inyección",
+        "The skin around the injection site is purple, is that normal?",
+        "The neurologist won't respond to my emails",
+        "He didn't respond to riluzole at all",
+        "Le médecin ne répond pas à mes mails",
+        "Je suis effondrée depuis le diagnostic, que pouvons-nous faire ?",
+        "Tiene miedo de hacerse daño con la aguja",
+        "I'm choked up reading your kind reply",
+        "Ha tenido bastante dolor en la pierna",
+        "Ich will nicht mehr warten, wann kommt die Lieferung?",
+    ],
+)
+def test_figures_of_speech_past_events_and_signatures_are_not_urgent(text):
+    assert "urgent" not in topics(text)
+
+
 def test_matcher_is_compiled_once_not_per_message(monkeypatch):
     # How fast matching is belongs to bench/bench_triage.py; what a test can hold
     # is the reason it is fast: nothing is compiled while messages are matched.

@@ -233,7 +233,8 @@ def rollback(
     """Save an earlier version's text again, as a new version (checked like any save)."""
     old = get_version(store, target, version_id)
     when = old.saved_at.strftime("%d %b %Y %H:%M") if old.saved_at else "?"
-    note = f"back to version {old.id} (saved by {old.saved_by}, {when})"
+    who = "" if old.saved_by == OUTSIDE else f" by {old.saved_by}"
+    note = f"back to version {old.id}, saved{who} on {when}"
     return save(
         store, target, old.content, user, check=check, note=note, history_dir=history_dir, action="rollback"
     )

@@ -79,9 +79,9 @@ def create_app(config: Config, services: Any = None, *, settings: dict[str, Any]
 
     app.jinja_env.globals["packet_ids"] = PACKET_IDS
 
-    from bot.web import actions, admin, auth, dashboard, health, inquiry, queue
+    from bot.web import actions, admin, auth, dashboard, editor, health, inquiry, queue
 
-    for module in (auth, queue, inquiry, actions, dashboard, admin, health):
+    for module in (auth, queue, inquiry, actions, dashboard, admin, editor, health):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", lambda: redirect(url_for("queue.index")))
     return app

@@ -1,9 +1,8 @@
 """Admin pages: the audit log of every action, and the staff accounts.
 
 Every route here refuses staff accounts with 403 (:func:`common.admin_required`
-runs before each request of this blueprint). The rules editor of a later
-issue will live under ``/admin/rules``; for now that page shows whether the
-live rules loaded.
+runs before each request of this blueprint). The rules and template editors
+are the ``editor`` blueprint (:mod:`bot.web.editor`), under ``/admin`` too.
 """
 
 from __future__ import annotations
@@ -90,15 +89,3 @@ def user_problem(name: str, role: str, password: str) -> str | None:
     if role not in set(Role):
         return "Choose a role: staff or admin."
     return security.password_problem(password)
-
-
-@bp.get("/rules")
-def rules() -> Any:
-    """Placeholder for the rules editor: shows whether the live rules loaded."""
-    live = common.services().rules
-    try:
-        live.current()
-        problem = getattr(live, "last_error", None)
-    except Exception as exc:  # noqa: BLE001 - shown to the admin as it is
-        problem = exc
-    return render_template("admin_rules.html", path=getattr(live, "path", ""), problem=problem)

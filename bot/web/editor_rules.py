@@ -18,6 +18,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 
 from bot import editing
 from bot.rules import RuleProblem, RulesError, parse_rules
+from bot.templates import topic_template
 from bot.triage import TriageContext
 from bot.web import common
 from bot.web.dryrun import dry_run_corpus, dry_run_inquiries
@@ -41,6 +42,27 @@ def topic_lines(text: str) -> list[tuple[str, int]]:
     """Each topic's id and the line it starts on, to jump to it in the editor."""
     found = (_TOPIC.match(line) for line in text.splitlines())
     return [(m[1], n) for n, m in enumerate(found, 1) if m]
+
+
+def template_gaps(text: str) -> list[str]:
+    """Topics with no reply section in some language: the bot could not write their reply."""
+    try:
+        rules = parse_rules(text, editing.RULES)
+    except RulesError:
+        return []
+    svc = common.services()
+    loader, langs = svc.template_loader(), sorted(svc.reply_languages())
+    out = []
+    for topic in rules.topics:
+        name = (
+            topic.template
+            if "/" in topic.template
+            else topic_template(topic.template.removesuffix(".txt.j2"))
+        )
+        missing = [common.LANGUAGE_NAMES.get(lang, lang) for lang in langs if not loader.has(name, lang)]
+        if missing:
+            out.append(f"“{topic.title}” has no reply section in {', '.join(missing)} ({name}).")
+    return out
 
 
 def _live_problem() -> RulesError | None:
@@ -82,6 +104,7 @@ def _page(
         versions=editing.versions(svc.store, target),
         days=DAY_CHOICES,
         topic_lines=topic_lines(text),
+        gaps=template_gaps(text),
     ), status
 
 
@@ -129,6 +152,7 @@ def rules_dry_run() -> Any:
         day_choices=DAY_CHOICES,
         inquiries=inquiries,
         corpus=corpus,
+        gaps=template_gaps(text),
         changes=diff(editing.file_state(svc.store, editing.rules_target(svc.config)).text, text),
     )
 

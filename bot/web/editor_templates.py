@@ -130,11 +130,19 @@ def render_preview(
 
 
 def template_checker(target: editing.Target, inquiry: str = "", pasted: str = "") -> editing.Checker:
-    """The save check: compile and sample render, then a real render of the chosen message."""
+    """The save check: compile and sample render, then a real render of the chosen message.
+
+    English strings.yaml fills the gaps of every language, so it is rendered in each of them.
+    """
 
     def check(text: str) -> list[RuleProblem]:
         found = editing.problems(target, text, common.services().template_loader())
-        return found or render_preview(target, text, inquiry, pasted)[1]
+        langs = [target.language]
+        if target.kind == "strings" and target.language == "en":
+            langs += sorted(common.services().reply_languages() - {"en"})
+        for lang in langs if not found else ():
+            found += render_preview(replace(target, language=lang), text, inquiry, pasted)[1]
+        return found
 
     return check
 

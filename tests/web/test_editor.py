@@ -145,6 +145,18 @@ def test_check_shows_the_changes_and_save_writes_a_version(admin, services, conf
     assert "saved the reply rules" in admin.get("/admin/audit").get_data(as_text=True)
 
 
+def test_a_topic_without_reply_templates_is_pointed_out(admin, config):
+    new_topic = (
+        "\n  - id: syringes\n    title: Syringes\n    priority: 5\n    template: syringes\n"
+        f'    keywords: {{es: ["{WORD}"]}}\n'
+    )
+    text = rules_text(config).replace("\ntopics:\n", "\ntopics:" + new_topic, 1)
+    page = admin.post("/admin/rules/check", data=form(admin, text=text)).get_data(as_text=True)
+    assert "No mistakes found" in page and "Some topics have no reply text yet" in page
+    assert "“Syringes” has no reply section in English, Spanish (topics/syringes.txt.j2)" in page
+    assert "template-gaps" not in admin.get("/admin/rules").get_data(as_text=True)
+
+
 def test_a_stale_editor_cannot_overwrite_a_hand_edit(admin, services, config):
     data = form(admin, text=with_word(rules_text(config)))
     Path(config.paths.rules).write_text(rules_text(config) + "# by hand\n", encoding="utf-8")
@@ -208,6 +220,21 @@ def test_template_editor_previews_refuses_and_saves(admin, services, config):
         admin.get("/admin/templates/edit?name=replies/es/packets/general_information.md").status_code == 404
     )
     assert admin.get("/admin/templates/edit?name=rules.yaml").status_code == 404
+
+
+def test_strings_that_break_the_reply_are_refused(admin, config):
+    name = "replies/en/strings.yaml"
+    url = f"/admin/templates/edit?name={name}"
+    path = Path(config.paths.replies) / "en" / "strings.yaml"
+    before = path.read_text(encoding="utf-8")
+    text = "\n".join(line for line in before.splitlines() if not line.startswith("closing:")) + "\n"
+    resp = admin.post("/admin/templates/save", data=form(admin, url, name=name, text=text))
+    assert resp.status_code == 400 and "closing" in resp.get_data(as_text=True)
+    assert path.read_text(encoding="utf-8") == before
+    disclaimer = "replies/es/disclaimer.txt"
+    url = f"/admin/templates/edit?name={disclaimer}"
+    resp = admin.post("/admin/templates/save", data=form(admin, url, name=disclaimer, text="  \n"))
+    assert resp.status_code == 400 and "the disclaimer cannot be empty" in resp.get_data(as_text=True)
 
 
 def test_templates_list_both_languages(admin):

@@ -216,6 +216,10 @@ def test_template_editor_previews_refuses_and_saves(admin, services, config):
     )
     assert ok.status_code == 302 and path.read_text(encoding="utf-8") == new
     assert "Sobre la jeringuilla" in admin.get(url).get_data(as_text=True)
+    first = versions(services)[0]
+    assert (first.path, first.content) == (TOPIC, before)
+    assert admin.post(f"/admin/versions/{first.id}/rollback", data=form(admin, url)).status_code == 302
+    assert path.read_text(encoding="utf-8") == before
     assert (
         admin.get("/admin/templates/edit?name=replies/es/packets/general_information.md").status_code == 404
     )

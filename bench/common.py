@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -92,7 +93,17 @@ def stats(values: list[float]) -> dict[str, float]:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size (ru_maxrss is in KiB on Linux)."""
+    """This process's peak resident set size in MB: VmHWM of /proc/self/status.
+
+    Not ru_maxrss: on Linux it survives fork and exec, so a child started by a
+    parent holding 10,000 messages would report the parent's peak as its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -443,7 +454,7 @@ def _part(ctype: str, text: str) -> bytes:
 
 
 def _multipart(subtype: str, parts: list[bytes]) -> bytes:
-    boundary = f"=_{subtype}_{len(parts)}_{hash(parts[0]) & 0xFFFFFFFF:08x}"
+    boundary = f"=_{subtype}_{len(parts)}_{zlib.crc32(parts[0]):08x}"  # the same in every run
     out = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode()]
     for part in parts:
         out.append(f"--{boundary}\r\n".encode() + part + b"\r\n")
@@ -513,3 +524,10 @@ def raw_fetch(dovecot: Dovecot, user: str = USER, batch: int = 100) -> dict[str,
         "msg_per_s": round(count / seconds, 1),
         "batch": batch,
     }
+
+
+if __name__ == "__main__":  # python bench/common.py DIR [N]: write N generated inquiries as .eml files
+    target = Path(sys.argv[1])
+    target.mkdir(parents=True, exist_ok=True)
+    for index, raw in enumerate(Inquiries(seed=9).take(int(sys.argv[2]) if len(sys.argv) > 2 else 300)):
+        (target / f"{index:04d}.eml").write_bytes(raw)

@@ -9,7 +9,9 @@ excluded phrases ("not urgent", "no quiero morir") does not count. An
 excluded phrase written between dots (``"... last year ..."``) covers the
 whole sentence it is in (up to ``.``, ``!``, ``?``, ``;`` or a line
 break): "Last month Mum had chest pains." is an old event, not an
-emergency. Hits come back highest priority first.
+emergency. Regex patterns see every line break or tab as a space, so a
+phrase hard-wrapped across two lines still matches. Hits come back highest
+priority first.
 
 Everything is compiled once per :class:`~bot.rules.Rules` (its
 ``compiled`` property): keyword phrases go into a dict keyed by the forms
@@ -57,6 +59,8 @@ def _elem(word: str, is_prefix: bool) -> _Elem:
 # unless the line is long and followed by more text (mail clients hard-wrap at ~72).
 _SENTENCE_END = re.compile(r"[!?;\n]|\.(?!\w)")
 _WRAPPED = 60
+# Whitespace a pattern sees as one space (the same length, so offsets still agree).
+_FLAT = str.maketrans({c: " " for c in "\n\r\t\f\v"})
 
 
 def _is_sentence_wide(phrase: str) -> bool:
@@ -164,8 +168,10 @@ class CompiledRules:
                 start, end = _sentence_span(folded, start, end, ends)
             hit = _Hit(entry.topic, entry.label, tuple(entry.langs), start, end)
             (excluded if entry.exclude else hits).append(hit)
+        # Patterns see a line break as a space: mail is hard-wrapped mid-phrase ("todos los\ndias").
+        flat = folded.translate(_FLAT)
         for ti, lang, regex in self.patterns:
-            for m in regex.finditer(folded):
+            for m in regex.finditer(flat):
                 hits.append(_Hit(ti, m.group()[:40].strip(), (lang,), m.start(), m.end()))
         return hits, excluded
 

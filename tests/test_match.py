@@ -77,15 +77,51 @@ def test_whole_words_only_and_exclusions(text):
 
 def test_hits_are_by_priority_with_matched_words_and_reasons():
     result = match_topics(
-        msg("¿Qué dosis, cada día? ¿Y dónde consigo la receta? Urgente no, gracias."), "es", RULES
+        msg("¿Qué dosis, y cada cuánto? ¿Y dónde consigo la receta? Urgente no, gracias."), "es", RULES
     )
     assert result.topic_ids == ("obtaining", "dosage")
     dosage = result.hits[1]
     assert dosage.priority == RULES.topic("dosage").priority
-    assert "dosis" in dosage.matched and "cada día" in dosage.matched
+    assert "dosis" in dosage.matched and "cada cuánto" in dosage.matched
     reason = next(r for r in result.reasons if r.rule == "dosage")
     assert reason.stage == "topics"
-    assert reason.detail.startswith("matched 'dosis', 'cada día'") and reason.detail.endswith("(es)")
+    assert reason.detail.startswith("matched 'dosis', 'cada cuánto'") and reason.detail.endswith("(es)")
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("¿Qué dosis, cada día?", True),  # a short question about the rhythm
+        ("Is it every day or every other day?", True),
+        ("Can he go back to 25 mg?", True),
+        ("We have been on the 25 mg shots for a month. Where can we buy more?", False),  # in passing
+        ("Who actually gives the shots every day? Can I learn?", False),
+        ("Se pone insulina dos veces al día. ¿Es compatible?", False),
+    ],
+)
+def test_a_dose_or_rhythm_counts_when_asked_not_when_mentioned(text, asked):
+    assert ("dosage" in topics(text)) is asked
+
+
+@pytest.mark.parametrize(
+    ("topic", "text", "asked"),
+    [
+        ("administration", "Can he take it as a pill instead?", True),
+        ("administration", "Is subq OK or does it need to be IM?", True),
+        ("administration", "¿Dónde se pone, en el brazo o en la nalga?", True),
+        ("administration", "He keeps his sleeping tablets by the bed.", False),
+        ("administration", "im worried about him", False),  # a typed "I'm", not intramuscular
+        ("administration", "She is on oral riluzole. How do we enroll?", False),
+        ("obtaining", "Does your pharmacy ship to Canada?", True),
+        ("obtaining", "¿En qué farmacia la consigo?", True),
+        ("obtaining", "¿Dónde la puedo comprar en Chile?", True),
+        ("obtaining", "Our local pharmacy gave us cyanocobalamin. Is that the same?", False),
+        ("obtaining", "Ya toma B12 que compramos en la farmacia.", False),
+        ("obtaining", "Is there anything else we need to send to join?", False),
+    ],
+)
+def test_a_form_or_a_pharmacy_counts_when_asked_not_when_mentioned(topic, text, asked):
+    assert (topic in topics(text)) is asked
 
 
 def test_every_language_counts_and_the_detected_one_is_listed_first():
@@ -184,6 +220,12 @@ topics:
 )
 def test_an_exclusion_between_dots_covers_its_sentence(text, found):
     assert (match_text(text, "en", SENTENCE).topic_ids == ("alarm",)) is found
+
+
+def test_a_pattern_sees_a_line_break_as_a_space():
+    # Mail clients hard-wrap: a phrase can be cut by a line break anywhere.
+    assert match_text("since this morning she can't\nbreathe", "en", SENTENCE).topic_ids == ("alarm",)
+    assert match_text("she can't\tbreathe", "en", SENTENCE).topic_ids == ("alarm",)
 
 
 # Ways of telling an emergency or despair that no single keyword lists: written

@@ -8,6 +8,7 @@ folder's own conftest.py.
   so each test starts from empty folders without paying for a restart.
 - ``smtp_relay`` (function): SMTP on loopback relaying into ``dovecot``.
 - ``smtp_relay_factory`` (function): the same with AUTH and/or STARTTLS.
+- ``postgres_server`` (session): PostgreSQL from Debian's packages.
 - ``tmp_config`` (function): a factory for a full config mapping for
   :func:`bot.config.parse_config` pointing at those servers.
 """
@@ -31,6 +32,7 @@ if str(REPO) not in sys.path:
 
 from tests.servers import Dovecot, SmtpRelay, free_port  # noqa: E402
 from tests.servers.dovecot import DOVECOT  # noqa: E402
+from tests.servers.postgres import Postgres  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +59,15 @@ def dovecot(dovecot_server: Dovecot) -> Dovecot:
         dovecot_server.start()
     dovecot_server.reset()
     return dovecot_server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    """A PostgreSQL server from Debian's packages for the session; ``new_database()`` per test."""
+    server = Postgres()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

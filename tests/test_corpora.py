@@ -40,7 +40,12 @@ NOT_BOUNCES = frozenset(
     }
 )
 
-pytestmark = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"{CORPORA} is not beside the checkout")
+
+
+def test_the_shared_corpora_are_beside_the_checkout() -> None:
+    # Never skipped: CI lays shared/ beside every checkout, so a missing folder is a broken set-up.
+    assert CORPORA.is_dir(), f"{CORPORA} is missing: shared/ must sit beside the checkout"
+    assert sum(1 for p in CORPORA.rglob("*") if p.is_file()) > 1000
 
 
 def is_bounce(name: str) -> bool:

@@ -242,7 +242,6 @@ def test_hostile_input_is_fast() -> None:
 # -- the public reply-parser corpora ----------------------------------------------------
 
 
-@pytest.mark.skipif(not CORPORA.is_dir(), reason="shared/corpora is not beside the checkout")
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
@@ -275,7 +274,6 @@ def test_corpus_replies(path: str, expected: str) -> None:
     assert new(text) == expected
 
 
-@pytest.mark.skipif(not CORPORA.is_dir(), reason="shared/corpora is not beside the checkout")
 @pytest.mark.parametrize(
     "path",
     [

@@ -30,15 +30,6 @@ from tests.web.test_inquiry_page import HOSTILE_HTML
 pytestmark = pytest.mark.e2e
 
 MAIL = Path(__file__).resolve().parents[1] / "e2e" / "mail"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PASSWORD = "a long test password"
 
 
@@ -65,9 +56,6 @@ def served(dovecot, smtp_relay, tmp_config, tmp_path) -> Iterator[Served]:
     from bot.fetch import fetch_once
     from bot.services import build_services
 
-    pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
     config = parse_config(tmp_config(), environ={})
     services = build_services(config)
     dovecot.deliver("support@example.org", (MAIL / "english_dosage_question.eml").read_bytes())
@@ -93,18 +81,6 @@ def served(dovecot, smtp_relay, tmp_config, tmp_path) -> Iterator[Served]:
         server.trigger.pull_trigger(server.close)
         thread.join(timeout=10)
         services.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def sign_in(browser, served: Served, name: str) -> Any:

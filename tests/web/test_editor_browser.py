@@ -26,7 +26,7 @@ from bot.web import create_app
 from bot.web.security import hash_password
 from tests.conftest import REPO
 from tests.servers import free_port
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.web.test_browser import PASSWORD
 
 pytestmark = pytest.mark.e2e
 WORD = "jeringuilla"  # a Spanish word no topic knows yet
@@ -60,7 +60,6 @@ class Site:
 def site(dovecot, smtp_relay, tmp_config, tmp_path) -> Iterator[Site]:
     from bot.services import build_services
 
-    pytest.importorskip("playwright.sync_api")
     shutil.copy(REPO / "rules.yaml", tmp_path / "rules.yaml")
     shutil.copytree(REPO / "replies", tmp_path / "replies")
     paths = {"rules": str(tmp_path / "rules.yaml"), "replies": str(tmp_path / "replies")}
@@ -85,18 +84,6 @@ def site(dovecot, smtp_relay, tmp_config, tmp_path) -> Iterator[Site]:
         server.trigger.pull_trigger(server.close)
         thread.join(timeout=10)
         services.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def sign_in(browser: Any, site: Site, name: str) -> Any:

@@ -22,22 +22,9 @@ from tests.web.conftest import act, add_inquiry, login, web_config
 from tests.web.test_queue_page import ids_on
 
 
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[object]:
-    from tests.servers.postgres import Postgres
-
-    try:
-        server = Postgres()
-        server.start()
-    except (FileNotFoundError, KeyError) as exc:
-        pytest.skip(f"PostgreSQL is not installed: {exc}")
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def pg_client(pg_server, tmp_path: Path, make_user_pg) -> Iterator[tuple[object, Services]]:
-    config = web_config(tmp_path, database_url=pg_server.new_database())
+def pg_client(postgres_server, tmp_path: Path, make_user_pg) -> Iterator[tuple[object, Services]]:
+    config = web_config(tmp_path, database_url=postgres_server.new_database())
     services = Services(config=config, store=Store(config.database.url), rules=LiveRules(config.paths.rules))
     make_user_pg(services, "sam")
     app = create_app(config, services, settings={"SECRET_KEY_FILE": str(tmp_path / "key")})

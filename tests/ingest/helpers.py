@@ -294,8 +294,16 @@ class Worker:
             self.proc.send_signal(signal.SIGKILL)
         return self.proc.wait(30)
 
+    def wait_started(self, timeout: float = 60) -> None:
+        """Wait for the worker's "worker started" log line: its jobs run and its signal handlers are set."""
+        wait_until(
+            lambda: '"event": "worker_started"' in self.log(10**6) or not self.running, timeout, "the worker"
+        )
+        assert self.running, f"the worker exited with {self.proc.returncode}:\n{self.log()}"
+
     def terminate(self, timeout: float = 60) -> tuple[int, float]:
-        """SIGTERM and wait; returns (exit status, seconds it took to stop)."""
+        """SIGTERM (once it is started) and wait; returns (exit status, seconds it took to stop)."""
+        self.wait_started()
         started = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout)

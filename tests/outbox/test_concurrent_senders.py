@@ -40,9 +40,14 @@ def test_two_senders_started_together_deliver_each_approved_reply_exactly_once(o
             for _ in range(2)
         ]  # fmt: skip
         # Each sender logs in to IMAP first, then reads the due replies and blocks on its first claim.
-        wait_until(lambda: _imap_sessions(outbox.dovecot) >= 2, 60, "both senders' IMAP sessions")
+        wait_until(
+            lambda: _imap_sessions(outbox.dovecot) >= 2 or any(p.poll() is not None for p in senders),
+            60,
+            "both senders' IMAP sessions",
+        )
         time.sleep(1)
-        assert all(p.poll() is None for p in senders)
+        for proc in senders:
+            assert proc.poll() is None, "a sender ended early:\n" + "".join(proc.communicate())
     finally:
         lock.execute("ROLLBACK")
         lock.close()

@@ -88,7 +88,6 @@ class Inquiry(Base):
     uid: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[str] = mapped_column(String(998), index=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     from_address: Mapped[str] = mapped_column(String(320), default="", index=True)
     from_name: Mapped[str] = mapped_column(String(300), default="")
@@ -106,6 +105,9 @@ class Inquiry(Base):
     flagged_on_server: Mapped[bool] = mapped_column(default=False)
     # The first inquiry of the conversation this one follows up (None: it starts one).
     conversation_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The whole message, last: SQLite reads columns stored after a large value by walking
+    # its overflow pages, so everything the queue needs comes before it.
+    raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
     replies: Mapped[list[Reply]] = relationship(back_populates="inquiry", order_by="Reply.id")
 
@@ -125,7 +127,6 @@ class Reply(Base):
     language: Mapped[str] = mapped_column(String(8))
     packets: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -133,6 +134,7 @@ class Reply(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # last, as in Inquiry
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="replies")
 

@@ -25,6 +25,8 @@ from bot.store import FolderState, InquiryState
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 100
+# SEARCHes of one fetch at most: a steady stream is left to the next fetch, not chased for ever.
+MAX_ROUNDS = 10
 
 
 @dataclass
@@ -62,13 +64,36 @@ def fetch_source(services: Services, source: MailSource, stop: threading.Event |
     """One incremental pass over an open source; when ``stop`` is set it ends after the batch in hand."""
     report = FetchReport()
     uidvalidity = source.uidvalidity()
-    uids = source.new_uids(_high_water(services, source.name, uidvalidity, report))
+    last = _high_water(services, source.name, uidvalidity, report)
     batch_size = services.config.imap.batch_size if services.config.imap else DEFAULT_BATCH
+    # Mail that arrives while a fetch runs is announced in the replies to the fetch's
+    # own commands, and IDLE never announces it again: without asking once more it
+    # would wait for the next poll (a minute). So SEARCH again until nothing is new.
+    for _ in range(MAX_ROUNDS):
+        uids = source.new_uids(last)
+        if not uids:
+            break
+        if not _fetch_uids(services, source, uidvalidity, uids, batch_size, report, stop):
+            break
+        last = uids[-1]
+    return report
+
+
+def _fetch_uids(
+    services: Services,
+    source: MailSource,
+    uidvalidity: int,
+    uids: list[int],
+    batch_size: int,
+    report: FetchReport,
+    stop: threading.Event | None,
+) -> bool:
+    """Fetch and ingest ``uids`` in batches; False when ``stop`` ended it early."""
     for start in range(0, len(uids), batch_size):
         if stop is not None and stop.is_set():
             # The rest stays above the high-water mark for the next fetch.
             log.info("stopping: %d message(s) left for the next fetch", len(uids) - start)
-            break
+            return False
         batch = uids[start : start + batch_size]
         fetched = source.fetch(batch)
         stored: list[int] = []
@@ -88,7 +113,7 @@ def fetch_source(services: Services, source: MailSource, stop: threading.Event |
             faults.point("ingest:before-commit")
         # Committed: only now is it safe to touch the mailbox.
         source.mark_processed(stored, frozenset(quarantined))
-    return report
+    return True
 
 
 def fetch_once(services: Services, stop: threading.Event | None = None) -> FetchReport:

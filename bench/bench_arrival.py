@@ -150,7 +150,7 @@ def run(count: int, rate: float, seed: int) -> dict[str, Any]:
         "delivery_to_ingest_start_ms": common.stats(pickup),
         "poll_interval_ms": POLL * 1000,
         "loadavg_1min_after": round(os.getloadavg()[0], 2),
-        "worker_log": str(work / "worker.log"),
+        "worker_log": str(work / "worker.log"),  # removed at exit unless the run failed
     }
 
 
@@ -161,7 +161,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--name", default="arrival")
     args = parser.parse_args()
-    result = run(args.count, args.rate, args.seed)
+    try:
+        result = run(args.count, args.rate, args.seed)
+    except Exception:
+        os.environ["BENCH_KEEP"] = "1"  # keep the work dir: the error names the worker's log in it
+        raise
     q, p = result["delivery_to_queue_ms"], result["delivery_to_ingest_start_ms"]
     print(f"{args.count} inquiries at {args.rate:g}/s over LMTP; worker on IDLE (polling every 300 s)")
     print(
@@ -173,7 +177,11 @@ def main() -> int:
         print(f"  MISSING: {result['missing']} never reached the queue within 60 s")
     path = common.save(args.name, result)
     print(f"results: {path.relative_to(common.ROOT)}")
-    return 0 if result["complete"] else 1
+    if not result["complete"]:
+        os.environ["BENCH_KEEP"] = "1"  # read by the exit handler: keep the worker's log
+        print(f"  worker log: {result['worker_log']}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ so no traffic leaves the machine, and writes its raw figures to
 
 from __future__ import annotations
 
+import atexit
 import base64
 import email.header
 import json
@@ -17,6 +18,7 @@ import quopri
 import random
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -176,7 +178,18 @@ def write_config(data: dict[str, Any], path: Path) -> Path:
 
 
 def workdir(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
+    """A temp dir for one run's database, config and packets; removed when the process ends.
+
+    Set BENCH_KEEP=1 to keep it (the arrival benchmark keeps it when it fails, for the worker's log).
+    """
+    path = Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
+    atexit.register(_remove, path)
+    return path
+
+
+def _remove(path: Path) -> None:
+    if not os.environ.get("BENCH_KEEP"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # -- realistic inquiries ---------------------------------------------------------

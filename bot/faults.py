@@ -17,6 +17,7 @@ POINTS = frozenset(
         "send:after-smtp",  # the server accepted the reply; nothing recorded yet
         "send:after-sent-copy",  # accepted and filed in Sent; the database not yet committed
         "ingest:before-commit",  # a batch ingested; not yet committed
+        "ingest:after-commit",  # a batch committed; the mailbox not yet flagged or moved
     }
 )
 

@@ -20,7 +20,7 @@ from bot import faults
 from bot.ingest import Fetched, ingest
 from bot.services import Services
 from bot.sources import MailSource, open_source
-from bot.store import FolderState, InquiryState
+from bot.store import FolderState, Inquiry, InquiryState
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,29 @@ def _high_water(services: Services, source: str, uidvalidity: int, report: Fetch
         return state.last_uid
 
 
+def _mark_leftovers(services: Services, source: MailSource, uidvalidity: int, last: int) -> None:
+    """Flag (and move) mail stored before a crash cut off its marking: the ledger has it, the mailbox not."""
+    leftovers = source.unmarked(last)
+    if not leftovers:
+        return
+    with services.store.session() as s:
+        rows = s.execute(
+            select(Inquiry.uid, Inquiry.state).where(
+                Inquiry.source == source.name, Inquiry.uidvalidity == uidvalidity, Inquiry.uid.in_(leftovers)
+            )
+        ).all()
+    stored = [uid for uid, _ in rows]
+    quarantined = frozenset(uid for uid, state in rows if state == InquiryState.QUARANTINED)
+    log.info("marking %d message(s) stored before an interruption", len(stored), extra={"count": len(stored)})
+    source.mark_processed(stored, quarantined)
+
+
 def fetch_source(services: Services, source: MailSource, stop: threading.Event | None = None) -> FetchReport:
     """One incremental pass over an open source; when ``stop`` is set it ends after the batch in hand."""
     report = FetchReport()
     uidvalidity = source.uidvalidity()
     last = _high_water(services, source.name, uidvalidity, report)
+    _mark_leftovers(services, source, uidvalidity, last)
     batch_size = services.config.imap.batch_size if services.config.imap else DEFAULT_BATCH
     # Mail that arrives while a fetch runs is announced in the replies to the fetch's
     # own commands, and IDLE never announces it again: without asking once more it
@@ -112,6 +130,7 @@ def _fetch_uids(
                         quarantined.add(uid)
             faults.point("ingest:before-commit")
         # Committed: only now is it safe to touch the mailbox.
+        faults.point("ingest:after-commit")
         source.mark_processed(stored, frozenset(quarantined))
     return True
 

@@ -73,6 +73,8 @@ def run_show(args: argparse.Namespace) -> int:
             print(
                 f"\nReply ({reply.state}), to {reply.to_address}, packets: {', '.join(reply.packets) or '-'}"
             )
+            if reply.last_error:
+                print(f"  send error (attempt {reply.attempts}): {reply.last_error}")
             for note in reply.notes:
                 print(f"  note: {note}")
             print(f"Subject: {reply.subject}\n")

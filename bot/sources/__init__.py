@@ -34,6 +34,10 @@ class MailSource(Protocol):
         are those the bot could not handle."""
         ...
 
+    def unmarked(self, last_uid: int) -> list[int]:
+        """UIDs at or below ``last_uid`` that :meth:`mark_processed` never reached (a crash after commit)."""
+        ...
+
     def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:
         """Flag the original answered; found by Message-ID when the folder was renumbered."""
         ...

@@ -54,6 +54,11 @@ class ImapSource:
         except Exception as exc:  # noqa: BLE001 - the ledger has them; flagging is a courtesy
             log.warning("could not flag processed mail: %s", type(exc).__name__)
 
+    def unmarked(self, last_uid: int) -> list[int]:
+        if last_uid < 1:
+            return []
+        return sorted(self.client.search(["UID", f"1:{last_uid}", "UNKEYWORD", PROCESSED_FLAG.decode()]))
+
     def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:
         for folder in filter(None, (self.folder, self.cfg.processed_folder, self.cfg.quarantine_folder)):
             info = self.client.select_folder(folder)

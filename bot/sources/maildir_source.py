@@ -83,6 +83,10 @@ class MaildirSource:
     def mark_processed(self, uids: list[int], quarantined: frozenset[int] = frozenset()) -> None:
         """Nothing to do: the ledger is the record, and the mail stays where a person expects it."""
 
+    def unmarked(self, last_uid: int) -> list[int]:
+        """Nothing is ever marked in a Maildir, so nothing is left unmarked."""
+        return []
+
     def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:
         key = self._key(uid) if uidvalidity == self.uidvalidity() else None
         if key is None or key not in self.box:

@@ -45,3 +45,35 @@ def test_processed_and_quarantined_mail_leave_the_inbox_after_commit(dovecot, tm
         assert "\\Answered" in flags
     finally:
         services.close()
+
+
+def test_mail_stored_just_before_a_crash_is_flagged_and_moved_by_the_next_fetch(dovecot, tmp_config) -> None:
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_config(imap={"processed_folder": "Processed"})
+    path = tmp_config.write(data)
+    dovecot.deliver(SUPPORT, (MAIL / "english_dosage_question.eml").read_bytes())
+    crashed = subprocess.run(
+        [sys.executable, "run.py", "--config", str(path), "fetch", "--once"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "BOT_CRASH_AT": "ingest:after-commit"},
+        capture_output=True,
+        timeout=120,
+    )
+    assert crashed.returncode == -9  # killed after the commit, before touching the mailbox
+    [(_, flags, _)] = dovecot.messages(SUPPORT, "INBOX")
+    assert "$HelpdeskStored" not in flags
+
+    services = build_services(parse_config(data, environ={}))
+    try:
+        report = fetch_once(services)
+        assert report.fetched == 0  # nothing new to store: it was committed before the crash
+        with services.store.session() as s:
+            assert s.scalar(select(Inquiry.state)) == "drafted"
+    finally:
+        services.close()
+    assert dovecot.messages(SUPPORT, "INBOX") == []
+    [(_, flags, _)] = dovecot.messages(SUPPORT, "Processed")
+    assert "$HelpdeskStored" in flags

@@ -14,8 +14,9 @@ import signal
 # The points that exist, so a test cannot name one that is never reached.
 POINTS = frozenset(
     {
-        "send:after-smtp",  # the server accepted the reply; nothing recorded yet
-        "send:after-sent-copy",  # accepted and filed in Sent; the database not yet committed
+        "send:after-pending-copy",  # a pending copy is in Sent; SMTP not yet tried
+        "send:after-smtp",  # the server accepted the reply; its Sent copy still pending
+        "send:after-sent-copy",  # accepted and its Sent copy confirmed; the database not yet committed
         "ingest:before-commit",  # a batch ingested; not yet committed
         "ingest:after-commit",  # a batch committed; the mailbox not yet flagged or moved
     }

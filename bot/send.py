@@ -1,17 +1,20 @@
 """The outbox: send approved replies exactly once, then mark the original answered.
 
 A reply is claimed (``approved`` -> ``sending``) and committed before SMTP
-is touched. After the server accepts it, a copy goes to the Sent folder and
-the state becomes ``sent``. A reply found in ``sending`` at start-up was
-interrupted: it is looked up in the Sent folder by its Message-ID (fixed
-when it was drafted) and counted as sent if it is there, so a crash never
-sends the same reply twice. Temporary SMTP failures retry with backoff;
-permanent ones stop and show the error to staff.
+is touched, with a lease so that the web app and the worker never both send
+it. Its copy is filed in the Sent folder *before* SMTP, marked pending; once
+the server accepts the reply (250) the mark is removed and the state becomes
+``sent``. A reply found in ``sending`` after a crash is settled by its
+Message-ID, fixed when it was drafted:
 
-One window cannot be closed by any SMTP client: between the server's 250
-and the Sent copy being filed (one IMAP APPEND, milliseconds). A crash
-exactly there sends the reply again after restart; everywhere else it is
-sent once.
+- a confirmed copy in Sent: it went out; counted as sent;
+- no copy: the crash came before SMTP; it is sent again;
+- a pending copy: SMTP may or may not have taken it. No SMTP client can know,
+  so it is never resent automatically: it is shown to staff as failed, with
+  why, and a person decides. A crash can therefore never send a reply twice.
+
+Temporary SMTP failures retry with backoff; permanent ones stop and show the
+error to staff.
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ MAX_ATTEMPTS = 8
 # How long a claim is honoured before recovery may take the reply back. The web
 # app and the worker may both send, so a live claim must never be stolen.
 LEASE = timedelta(minutes=10)
+UNCONFIRMED = (
+    "Sending was interrupted after the reply was handed to the mail server, so it may or may not have "
+    "gone out. It will not be sent again automatically: check the Sent folder or ask the patient, "
+    "then send it again from here if it did not arrive."
+)
 
 
 @dataclass
@@ -60,10 +68,16 @@ def recover(services: Services, source: MailSource, report: SendReport) -> None:
             Reply.state == ReplyState.SENDING, Reply.next_attempt_at < datetime.now(UTC)
         )
         for reply in s.scalars(stale):
-            if source.sent_has(reply.message_id):
+            status = source.sent_status(reply.message_id)
+            if status == "sent":
                 _finish(source, s, reply)
                 report.recovered += 1
-            else:
+            elif status == "pending":
+                # SMTP may or may not have taken it: sending again could send it twice.
+                reply.state, reply.last_error = ReplyState.FAILED.value, UNCONFIRMED
+                audit(s, "outbox", reply.inquiry, "send_unconfirmed")
+                report.failed += 1
+            else:  # no copy: the crash came before SMTP was even tried
                 reply.state = ReplyState.APPROVED.value
 
 
@@ -112,14 +126,26 @@ def _send_one(services: Services, source: MailSource, reply_id: int, report: Sen
         raw = reply.raw
         try:
             require_disclaimer(raw, services.replies_dir)
+        except MissingDisclaimer as exc:
+            reply.state, reply.last_error = ReplyState.FAILED.value, str(exc)
+            audit(s, "outbox", reply.inquiry, "send_failed", error=str(exc)[:300])
+            report.failed += 1
+            return
+        # Filed first, marked pending: if we die during SMTP, recovery finds it and knows
+        # the reply may have gone out, so it is never sent again without a person.
+        source.append_sent(raw, pending=True)
+        faults.point("send:after-pending-copy")
+        try:
             oauth = cfg.imap.oauth2 if cfg.imap else None
             smtp.send(cfg.smtp, raw, cfg.organisation.address, [reply.to_address], oauth)
-        except (MissingDisclaimer, smtp.SmtpPermanentError) as exc:
+        except smtp.SmtpPermanentError as exc:
+            source.discard_pending(reply.message_id)
             reply.state, reply.last_error = ReplyState.FAILED.value, str(exc)
             audit(s, "outbox", reply.inquiry, "send_failed", error=str(exc)[:300])
             report.failed += 1
             return
         except smtp.SmtpTemporaryError as exc:
+            source.discard_pending(reply.message_id)
             reply.last_error = str(exc)
             if reply.attempts >= MAX_ATTEMPTS:
                 reply.state = ReplyState.FAILED.value
@@ -130,9 +156,8 @@ def _send_one(services: Services, source: MailSource, reply_id: int, report: Sen
                 reply.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
                 report.retrying += 1
             return
-        # Accepted by SMTP. The Sent copy is what recovery checks, so it goes first.
         faults.point("send:after-smtp")
-        source.append_sent(raw)
+        source.confirm_sent(reply.message_id)
         faults.point("send:after-sent-copy")
         _finish(source, s, reply)
         report.sent += 1

@@ -42,12 +42,20 @@ class MailSource(Protocol):
         """Flag the original answered; found by Message-ID when the folder was renumbered."""
         ...
 
-    def append_sent(self, raw: bytes) -> None:
-        """File a copy of a sent reply in the Sent folder."""
+    def append_sent(self, raw: bytes, pending: bool = False) -> None:
+        """File a copy of a reply in the Sent folder; ``pending`` marks it as not yet accepted by SMTP."""
         ...
 
-    def sent_has(self, message_id: str) -> bool:
-        """Whether the Sent folder holds a message with this Message-ID."""
+    def confirm_sent(self, message_id: str) -> None:
+        """SMTP accepted it: the pending copy becomes an ordinary sent message."""
+        ...
+
+    def discard_pending(self, message_id: str) -> None:
+        """SMTP refused it: remove the pending copy."""
+        ...
+
+    def sent_status(self, message_id: str) -> str | None:
+        """``"sent"``, ``"pending"`` (it may or may not have gone out) or None (never sent)."""
         ...
 
     def close(self) -> None: ...

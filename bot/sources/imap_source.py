@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 SENT_FOLDER = "Sent"
 # A keyword on messages the bot has stored, for people reading the mailbox.
 PROCESSED_FLAG = b"$HelpdeskStored"
+# On a Sent copy filed before SMTP accepted the reply; removed once it did.
+PENDING_FLAG = b"$HelpdeskPending"
 
 
 class ImapSource:
@@ -79,15 +81,39 @@ class ImapSource:
         if not self.client.folder_exists(SENT_FOLDER):
             self.client.create_folder(SENT_FOLDER)
 
-    def append_sent(self, raw: bytes) -> None:
+    def append_sent(self, raw: bytes, pending: bool = False) -> None:
         self._ensure_sent()
-        self.client.append(SENT_FOLDER, raw, flags=[b"\\Seen"])
+        self.client.append(SENT_FOLDER, raw, flags=[b"\\Seen", PENDING_FLAG] if pending else [b"\\Seen"])
 
-    def sent_has(self, message_id: str) -> bool:
-        self._ensure_sent()
-        self.client.select_folder(SENT_FOLDER, readonly=True)
+    def _in_sent(self, message_id: str, *criteria: str) -> list[int]:
+        self.client.select_folder(SENT_FOLDER)
+        return list(self.client.search(["HEADER", "Message-ID", message_id, *criteria]))
+
+    def confirm_sent(self, message_id: str) -> None:
         try:
-            return bool(self.client.search(["HEADER", "Message-ID", message_id]))
+            uids = self._in_sent(message_id, "KEYWORD", PENDING_FLAG.decode())
+            if uids:
+                self.client.remove_flags(uids, [PENDING_FLAG], silent=True)
+        finally:
+            self.client.select_folder(self.folder)
+
+    def discard_pending(self, message_id: str) -> None:
+        try:
+            uids = self._in_sent(message_id, "KEYWORD", PENDING_FLAG.decode())
+            if uids:
+                self.client.delete_messages(uids, silent=True)
+                self.client.uid_expunge(uids)
+        finally:
+            self.client.select_folder(self.folder)
+
+    def sent_status(self, message_id: str) -> str | None:
+        self._ensure_sent()
+        try:
+            uids = self._in_sent(message_id)
+            if not uids:
+                return None
+            pending = self._in_sent(message_id, "KEYWORD", PENDING_FLAG.decode())
+            return "pending" if set(uids) == set(pending) else "sent"
         finally:
             self.client.select_folder(self.folder)
 

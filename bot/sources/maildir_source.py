@@ -102,19 +102,41 @@ class MaildirSource:
             else self.box.get_folder("Sent")
         )
 
-    def append_sent(self, raw: bytes) -> None:
+    def append_sent(self, raw: bytes, pending: bool = False) -> None:
+        # Maildir has no keywords: a copy without the Seen flag is a pending one.
         msg = mailbox.MaildirMessage(raw)
-        msg.set_flags("S")
+        msg.set_flags("" if pending else "S")
         msg.set_subdir("cur")
         self._sent().add(msg)
 
-    def sent_has(self, message_id: str) -> bool:
+    def _sent_keys(self, message_id: str) -> list[str]:
         sent = self._sent()
+        found = []
         for key in sent.iterkeys():
             with sent.get_file(key) as fh:
                 if (_HEADERS.parse(fh).get("Message-ID") or "").strip() == message_id:
-                    return True
-        return False
+                    found.append(key)
+        return found
+
+    def confirm_sent(self, message_id: str) -> None:
+        sent = self._sent()
+        for key in self._sent_keys(message_id):
+            msg = sent.get_message(key)
+            msg.add_flag("S")
+            sent[key] = msg
+
+    def discard_pending(self, message_id: str) -> None:
+        sent = self._sent()
+        for key in self._sent_keys(message_id):
+            if "S" not in sent.get_message(key).get_flags():
+                sent.remove(key)
+
+    def sent_status(self, message_id: str) -> str | None:
+        keys = self._sent_keys(message_id)
+        if not keys:
+            return None
+        sent = self._sent()
+        return "sent" if any("S" in sent.get_message(k).get_flags() for k in keys) else "pending"
 
     def close(self) -> None:
         self.box.close()

@@ -45,7 +45,18 @@ def test_fetch_does_not_mark_seen_and_answered_sets_r(tmp_path: Path) -> None:
 
 def test_sent_copy_is_found_by_message_id(tmp_path: Path) -> None:
     src = MaildirSource(tmp_path)
-    assert not src.sent_has("<m7@example.com>")
+    assert src.sent_status("<m7@example.com>") is None
     src.append_sent(RAW % 7)
-    assert src.sent_has("<m7@example.com>")
-    assert not src.sent_has("<m8@example.com>")
+    assert src.sent_status("<m7@example.com>") == "sent"
+    assert src.sent_status("<m8@example.com>") is None
+
+
+def test_pending_sent_copy_is_confirmed_or_discarded(tmp_path: Path) -> None:
+    src = MaildirSource(tmp_path)
+    src.append_sent(RAW % 1, pending=True)
+    src.append_sent(RAW % 2, pending=True)
+    assert src.sent_status("<m1@example.com>") == "pending"
+    src.confirm_sent("<m1@example.com>")
+    assert src.sent_status("<m1@example.com>") == "sent"
+    src.discard_pending("<m2@example.com>")
+    assert src.sent_status("<m2@example.com>") is None

@@ -62,11 +62,17 @@ class Dovecot:
         idle_notify_interval: int = 120,
         password: str = DEFAULT_PASSWORD,
         oauth2_introspection_url: str | None = None,
+        tls: bool = False,
     ) -> None:
         """``oauth2_introspection_url`` also turns on XOAUTH2/OAUTHBEARER, checked by POSTing the
         token to that URL (Dovecot's oauth2 passdb, as with a real provider's introspection)."""
         self.host = "127.0.0.1"
         self.oauth2_introspection_url = oauth2_introspection_url
+        # With ``tls``: a self-signed certificate for 127.0.0.1; IMAPS on ``imaps_port`` and
+        # STARTTLS on ``imap_port``. ``ca_file`` is the certificate a client must trust.
+        self.tls = tls
+        self.imaps_port = free_port() if tls else 0
+        self.ca_file: Path | None = None
         self.password = password
         self.imap_port = free_port()
         self.lmtp_port = free_port()
@@ -317,9 +323,24 @@ class Dovecot:
                 password=self.password,
                 idle_notify=self.idle_notify_interval,
                 folders=folders,
+                imaps_port=self.imaps_port,
+                ssl_settings=self._ssl_settings(),
                 **self._oauth2_settings(),
             )
         )
+
+    def _ssl_settings(self) -> str:
+        if not self.tls:
+            return "ssl = no"
+        if self.ca_file is None:
+            from tests.servers.smtp import _self_signed
+
+            tls_dir = self.root / "tls"
+            tls_dir.mkdir(exist_ok=True)
+            cert, key = _self_signed(tls_dir)
+            os.chmod(key, 0o600)
+            self.ca_file = cert
+        return f"ssl = yes\nssl_cert = <{self.ca_file}\nssl_key = <{self.ca_file.with_name('key.pem')}"
 
     def _oauth2_settings(self) -> dict[str, str]:
         if not self.oauth2_introspection_url:

@@ -1,0 +1,61 @@
+"""A sender who got a draft a moment ago is not drafted another one within the grace period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+from bot.config import parse_config
+from bot.ingest import Fetched, ingest
+from bot.services import LiveRules, Services
+from bot.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _mail(body: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Ana <ana@example.es>"
+    msg["To"] = "support@example.org"
+    msg["Subject"] = "Pregunta"
+    msg["Message-ID"] = make_msgid(domain="example.es")
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def test_second_message_inside_the_grace_period_goes_to_staff(tmp_path: Path) -> None:
+    config = parse_config(
+        {
+            "organisation": {
+                "name": "ALS Worldwide",
+                "address": "support@example.org",
+                "reply_name": "Support",
+            },
+            "mailbox": {"kind": "maildir", "maildir": str(tmp_path / "md")},
+            "smtp": {"host": "127.0.0.1", "port": 1, "security": "none"},
+            "database": {"url": f"sqlite:///{tmp_path / 'bot.db'}"},
+            "screening": {"grace_minutes": 30},
+            "paths": {
+                "rules": str(ROOT / "rules.yaml"),
+                "replies": str(ROOT / "replies"),
+                "packets": str(tmp_path / "packets"),
+            },
+        },
+        environ={},
+    )
+    services = Services(config=config, store=Store(config.database.url), rules=LiveRules(config.paths.rules))
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    question = "¿Cuál es la dosis de metilcobalamina y cada cuánto se inyecta?"
+    states = []
+    for uid, minutes in ((1, 0), (2, 10), (3, 45)):
+        with services.store.session() as s:
+            states.append(
+                ingest(
+                    services, s, Fetched("md", 1, uid, _mail(question)), start + timedelta(minutes=minutes)
+                )
+            )
+    services.close()
+    # Drafted; ten minutes later the same sender goes to a person; after the grace period, drafted again.
+    assert states == ["drafted", "manual", "drafted"]

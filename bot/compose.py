@@ -15,20 +15,23 @@ the message is built with :mod:`email`, so no header can be injected.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr, getaddresses, make_msgid
-from io import BytesIO
+from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any, NamedTuple, Protocol
 
 from bot.config import Config
 from bot.disclaimer import append_disclaimer, load_disclaimer
 from bot.message import Draft, Triage
+from bot.mimeout import as_bytes, attachment_part
+from bot.reply_headers import (  # noqa: F401 - reply_subject and reply_address are part of this API
+    clean_header_text,
+    reply_address,
+    reply_subject,
+    sender_name,
+    threading_headers,
+)
 from bot.templates import DISCLAIMER, LAYOUT_HTML, LAYOUT_TEXT, STRINGS, TemplateLoader, topic_template
 
 
@@ -52,10 +55,6 @@ EXCLUSIVE_TOPICS = ("urgent", "unsubscribe")
 # Topics whose packets come in a fixed language whatever the reply's language.
 PACKET_LANGUAGE = {"spanish_materials": "es"}
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "it": "Italian"}
-MAX_REFERENCES = 10
-_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw|ref|rif)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.I)
-_ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
-_MSGID = re.compile(r"^<[^<>\s]+>$")
 
 
 class _Packet(NamedTuple):
@@ -64,38 +63,6 @@ class _Packet(NamedTuple):
     filename: str
     title: str
     data: bytes
-
-
-def clean_header_text(value: str | None, limit: int = 200) -> str:
-    """``value`` safe for a header: control and line-separator characters become spaces."""
-    chars = (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in value or "")
-    return " ".join("".join(chars).split())[:limit]
-
-
-def reply_subject(original: str, prefix: str, default: str) -> str:
-    """``prefix`` + the original subject, without doubling a reply prefix (Re:, RE:, AW: ...)."""
-    subject = _REPLY_PREFIX.sub("", clean_header_text(original))
-    return f"{prefix} {subject or clean_header_text(default)}".strip()
-
-
-def reply_address(triage: Triage, config: Config) -> str:
-    """The inquiry's Reply-To, else its From, as a plain ASCII address that is not ours.
-
-    Only the parsed address is used, never header text: a display name, a
-    second address or an address needing SMTPUTF8 is refused here.
-    """
-    for candidate in (triage.message.reply_to, triage.message.from_address):
-        pairs = getaddresses([clean_header_text(candidate, 320)]) if candidate else []
-        addr = pairs[0][1].strip() if len(pairs) == 1 else ""
-        if _ADDRESS.match(addr) and addr.lower() not in config.own_addresses():
-            return addr
-    raise ValueError("the inquiry has no plain address to reply to: a person should answer it")
-
-
-def sender_name(raw: str) -> str:
-    """The sender's display name for the greeting, or "" when it is missing or an address."""
-    name = clean_header_text(raw, 80).strip(" \"'")
-    return "" if "@" in name else name
 
 
 def _template_name(rules: RulesLike, topic_id: str) -> str:
@@ -156,19 +123,6 @@ def _fallback_note(triage: Triage, requested: str, used: str) -> list[str]:
     return [f"Reply written in {wrote} because no {wanted} templates exist (fallback)"]
 
 
-def _threading(triage: Triage) -> tuple[str | None, list[str]]:
-    """In-Reply-To and References; none when the inquiry's Message-ID was made up by us."""
-    msg = triage.message
-    parent = clean_header_text(msg.message_id, 998)
-    if msg.synthetic_id or not _MSGID.match(parent):
-        return None, []
-    refs = [r for r in (clean_header_text(x, 998) for x in msg.references) if _MSGID.match(r)]
-    refs = list(dict.fromkeys([*refs, parent]))
-    if len(refs) > MAX_REFERENCES:  # keep the thread's root, as RFC 5322 suggests when trimming
-        refs = [refs[0], *refs[-(MAX_REFERENCES - 1) :]]
-    return parent, refs
-
-
 def _message(triage: Triage, config: Config, draft: dict[str, Any], attached: list[_Packet], now: datetime):
     """The MIME message: multipart/mixed of multipart/alternative (text, HTML) and the PDFs."""
     msg = EmailMessage()
@@ -177,7 +131,7 @@ def _message(triage: Triage, config: Config, draft: dict[str, Any], attached: li
     msg["Subject"] = draft["subject"]
     msg["Date"] = format_datetime(now.replace(tzinfo=UTC) if now.tzinfo is None else now)
     msg["Message-ID"] = draft["message_id"]
-    parent, refs = _threading(triage)
+    parent, refs = threading_headers(triage)
     if parent:
         msg["In-Reply-To"] = parent
         msg["References"] = " ".join(refs)
@@ -189,62 +143,10 @@ def _message(triage: Triage, config: Config, draft: dict[str, Any], attached: li
     for p in attached:  # what add_attachment does, with the packet's part made once
         if msg.get_content_type() != "multipart/mixed":
             msg.make_mixed()
-        msg.attach(_attachment_part(p.filename, p.data))
+        msg.attach(attachment_part(p.filename, p.data))
     # Last: set_content and add_attachment move or drop Content-* headers set before them.
     msg["Content-Language"] = draft["language"]
     return msg
-
-
-# A packet's MIME part (headers and base64 body) is made once per file and shared
-# by every reply that attaches it: parts are never changed once made, and
-# encoding a PDF again for every reply cost ~1 ms of the ~5 ms a reply takes.
-# Its serialised bytes are kept on it too (``_flattened``): writing ~700 base64
-# lines per packet through email's generator was the largest part of the rest.
-_PARTS: dict[tuple[str, bytes], EmailMessage] = {}
-_MAX_PARTS = 64  # packets are few; rebuilt ones get new bytes, so the old ones are let go
-
-
-def _attachment_part(filename: str, data: bytes) -> EmailMessage:
-    key = (filename, data)
-    part = _PARTS.get(key)
-    if part is None:
-        part = EmailMessage()
-        part.set_content(data, maintype="application", subtype="pdf", filename=filename)
-        part._flattened = {}  # type: ignore[attr-defined]
-        if len(_PARTS) >= _MAX_PARTS:
-            _PARTS.clear()
-        _PARTS[key] = part
-    return part
-
-
-class _Generator(BytesGenerator):
-    """email's BytesGenerator, writing a shared packet part from the bytes it gave the first time.
-
-    The bytes of a part depend only on the part and the generator's settings,
-    which are the key; anything else is generated as usual.
-    """
-
-    def flatten(self, msg: Any, unixfrom: bool = False, linesep: str | None = None) -> None:
-        cache = getattr(msg, "_flattened", None)
-        if cache is None or unixfrom:
-            super().flatten(msg, unixfrom, linesep)
-            return
-        key = (repr(self.policy), linesep, self._mangle_from_, self.maxheaderlen)
-        data = cache.get(key)
-        if data is None:
-            buffer = BytesIO()
-            BytesGenerator(buffer, self._mangle_from_, self.maxheaderlen, policy=self.policy).flatten(
-                msg, unixfrom, linesep
-            )
-            data = cache[key] = buffer.getvalue()
-        self._fp.write(data)
-
-
-def _as_bytes(msg: EmailMessage) -> bytes:
-    """``msg.as_bytes(policy=SMTP)``, with shared packet parts written from their cached bytes."""
-    buffer = BytesIO()
-    _Generator(buffer, mangle_from_=False, policy=SMTP).flatten(msg)
-    return buffer.getvalue()
 
 
 def compose_reply(
@@ -319,7 +221,7 @@ def compose_reply(
         "packets": tuple(dict.fromkeys(p.id for p in attached)),
     }
     msg = _message(triage, config, draft, attached, now or datetime.now(UTC))
-    return Draft(**draft, raw=_as_bytes(msg), notes=tuple(notes))
+    return Draft(**draft, raw=as_bytes(msg), notes=tuple(notes))
 
 
 def packet_resolver(config: Config) -> PacketResolver:

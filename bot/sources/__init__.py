@@ -34,8 +34,9 @@ class MailSource(Protocol):
         are those the bot could not handle."""
         ...
 
-    def unmarked(self, last_uid: int) -> list[int]:
-        """UIDs at or below ``last_uid`` that :meth:`mark_processed` never reached (a crash after commit)."""
+    def unmarked(self, last_uid: int, first_uid: int = 1) -> list[int]:
+        """UIDs from ``first_uid`` to ``last_uid`` that :meth:`mark_processed` never reached (a crash
+        after commit)."""
         ...
 
     def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:

@@ -56,10 +56,15 @@ class ImapSource:
         except Exception as exc:  # noqa: BLE001 - the ledger has them; flagging is a courtesy
             log.warning("could not flag processed mail: %s", type(exc).__name__)
 
-    def unmarked(self, last_uid: int) -> list[int]:
+    def unmarked(self, last_uid: int, first_uid: int = 1) -> list[int]:
         if last_uid < 1:
             return []
-        return sorted(self.client.search(["UID", f"1:{last_uid}", "UNKEYWORD", PROCESSED_FLAG.decode()]))
+        span = f"{first_uid}:{last_uid}"
+        return sorted(
+            u
+            for u in self.client.search(["UID", span, "UNKEYWORD", PROCESSED_FLAG.decode()])
+            if first_uid <= u <= last_uid
+        )
 
     def flag_answered(self, uidvalidity: int, uid: int, message_id: str) -> None:
         for folder in filter(None, (self.folder, self.cfg.processed_folder, self.cfg.quarantine_folder)):

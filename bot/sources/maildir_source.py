@@ -83,7 +83,7 @@ class MaildirSource:
     def mark_processed(self, uids: list[int], quarantined: frozenset[int] = frozenset()) -> None:
         """Nothing to do: the ledger is the record, and the mail stays where a person expects it."""
 
-    def unmarked(self, last_uid: int) -> list[int]:
+    def unmarked(self, last_uid: int, first_uid: int = 1) -> list[int]:
         """Nothing is ever marked in a Maildir, so nothing is left unmarked."""
         return []
 

@@ -164,3 +164,17 @@ def topic_priorities() -> dict[str, int]:
         }
     except Exception:  # noqa: BLE001
         return {}
+
+
+# A reply's HTML shown in a sandboxed frame: nothing in it may run, load or be framed elsewhere.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+
+
+def sandboxed_html(html: str) -> Any:
+    """A response holding a reply's HTML part for the preview frame, under :data:`PREVIEW_CSP`."""
+    from flask import Response
+
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = PREVIEW_CSP
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return resp

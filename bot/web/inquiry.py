@@ -24,7 +24,6 @@ from bot.web.sanitize import sanitize_html
 bp = Blueprint("inquiry", __name__)
 
 # The reply preview frame: its inline styles are the email's own; nothing runs or loads.
-PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 
 
 def _inquiry(session: Any, inquiry_id: int) -> Inquiry:
@@ -89,10 +88,7 @@ def reply_html(inquiry_id: int) -> Any:
         html = mailparts.read_reply(reply.raw).html if reply is not None and reply.raw else None
     if html is None:
         abort(404, description="This reply has no formatted version.")
-    resp = Response(html, mimetype="text/html")
-    resp.headers["Content-Security-Policy"] = PREVIEW_CSP
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return resp
+    return common.sandboxed_html(html)
 
 
 def _download(attachments: tuple[Any, ...], index: int) -> Response:

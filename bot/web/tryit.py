@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 
 from bot.compose import PacketResolver, compose_reply
 from bot.config import Config
@@ -36,7 +36,6 @@ from bot.web.editor import bp
 
 SENDER = "someone@example.com"
 # What the frame showing a rendered reply may do: show it, nothing else.
-PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 
 
 class PreviewStore:
@@ -72,10 +71,7 @@ def preview(token: str) -> Any:
     html = previews.get(common.current_user().id, token)
     if html is None:
         abort(404, description="This preview has expired: check the template again.")
-    resp = Response(html, mimetype="text/html")
-    resp.headers["Content-Security-Policy"] = PREVIEW_CSP
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return resp
+    return common.sandboxed_html(html)
 
 
 def wrap(subject: str, body: str, to: str, sender: str = SENDER) -> bytes:

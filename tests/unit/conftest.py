@@ -21,24 +21,31 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
+def unit_services(tmp_path: Path, store: Store | None = None, **sections: dict) -> Services:
+    """Services on a Maildir mailbox and SQLite in ``tmp_path``, the repository's rules and replies;
+    ``sections`` override config sections (``screening={"grace_minutes": 30}``)."""
+    data = {
+        "organisation": {"name": "ALS Worldwide", "address": "support@example.org", "reply_name": "Support"},
+        "mailbox": {"kind": "maildir", "maildir": str(tmp_path / "maildir")},
+        "smtp": {"host": "127.0.0.1", "port": 1, "security": "none"},
+        "database": {"url": f"sqlite:///{tmp_path / 'bot.db'}"},
+        "paths": {
+            "rules": str(ROOT / "rules.yaml"),
+            "replies": str(ROOT / "replies"),
+            "packets": str(tmp_path / "packets"),
+        },
+        "retention": {"days": 30},
+        **sections,
+    }
+    config = parse_config(data, environ={})
+    return Services(
+        config=config, store=store or Store(config.database.url), rules=LiveRules(config.paths.rules)
+    )
+
+
 @pytest.fixture
 def services(store: Store, tmp_path: Path) -> Services:
-    config = parse_config(
-        {
-            "organisation": {
-                "name": "ALS Worldwide",
-                "address": "support@example.org",
-                "reply_name": "Support",
-            },
-            "mailbox": {"kind": "maildir", "maildir": str(tmp_path / "maildir")},
-            "smtp": {"host": "127.0.0.1", "port": 1, "security": "none"},
-            "database": {"url": "sqlite://"},
-            "paths": {"rules": str(ROOT / "rules.yaml"), "replies": str(ROOT / "replies")},
-            "retention": {"days": 30},
-        },
-        environ={},
-    )
-    return Services(config=config, store=store, rules=LiveRules(config.paths.rules))
+    return unit_services(tmp_path, store)
 
 
 def add_inquiry(store: Store, n: int, *, state: str, received: datetime, **kw: object) -> int:

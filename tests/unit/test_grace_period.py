@@ -7,10 +7,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from bot.config import parse_config
 from bot.ingest import Fetched, ingest
-from bot.services import LiveRules, Services
-from bot.store import Store
+from tests.unit.conftest import unit_services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,26 +24,7 @@ def _mail(body: str) -> bytes:
 
 
 def test_second_message_inside_the_grace_period_goes_to_staff(tmp_path: Path) -> None:
-    config = parse_config(
-        {
-            "organisation": {
-                "name": "ALS Worldwide",
-                "address": "support@example.org",
-                "reply_name": "Support",
-            },
-            "mailbox": {"kind": "maildir", "maildir": str(tmp_path / "md")},
-            "smtp": {"host": "127.0.0.1", "port": 1, "security": "none"},
-            "database": {"url": f"sqlite:///{tmp_path / 'bot.db'}"},
-            "screening": {"grace_minutes": 30},
-            "paths": {
-                "rules": str(ROOT / "rules.yaml"),
-                "replies": str(ROOT / "replies"),
-                "packets": str(tmp_path / "packets"),
-            },
-        },
-        environ={},
-    )
-    services = Services(config=config, store=Store(config.database.url), rules=LiveRules(config.paths.rules))
+    services = unit_services(tmp_path, screening={"grace_minutes": 30})
     start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     question = "¿Cuál es la dosis de metilcobalamina y cada cuánto se inyecta?"
     states = []

@@ -38,10 +38,12 @@ class FetchReport:
     uidvalidity_changed: bool = False
 
     def summary(self) -> str:
+        resync = " (UIDVALIDITY changed: the folder was re-read; mail already handled is not answered again)"
+        note = resync if self.uidvalidity_changed else ""
         if not self.fetched:
-            return "fetch: no new mail"
+            return f"fetch: no new mail{note}"
         parts = ", ".join(f"{n} {state}" for state, n in sorted(self.states.items()))
-        return f"fetch: {self.fetched} new message(s): {parts}"
+        return f"fetch: {self.fetched} new message(s): {parts}{note}"
 
 
 def _high_water(services: Services, source: str, uidvalidity: int, report: FetchReport) -> int:

@@ -102,7 +102,6 @@ class Inquiry(Base):
     error_stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    flagged_on_server: Mapped[bool] = mapped_column(default=False)
     # The first inquiry of the conversation this one follows up (None: it starts one).
     conversation_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     # The whole message, last: SQLite reads columns stored after a large value by walking

@@ -53,7 +53,6 @@ def big_queue(services):
                 "state": "escalated" if urgent else STATES[n % len(STATES)],
                 "urgent": urgent,
                 "attempts": 0,
-                "flagged_on_server": False,
             }
         )
     with services.store.session() as s:

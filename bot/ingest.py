@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.compose import compose_reply
 from bot.followup import conversation_lookup
+from bot.limits import sender_limit
 from bot.message import Action, Draft, Reason, Triage
 from bot.parse import ParseError, parse_message
 from bot.services import Services
@@ -79,31 +80,6 @@ def _advance(session: Session, item: Fetched) -> None:
     elif state.uidvalidity == item.uidvalidity and item.uid > state.last_uid:
         state.last_uid = item.uid
     session.info[key] = state
-
-
-def _over_daily_cap(services: Services, session: Session, address: str, now: datetime) -> Reason | None:
-    """A reason when this sender already got as many drafts today as allowed (Mailman's autorespond)."""
-    cfg = services.config.screening
-    since = now - timedelta(days=1)
-    count = session.scalar(
-        select(func.count(Reply.id))
-        .join(Inquiry)
-        .where(Inquiry.from_address == address, Reply.created_at >= since)
-    )
-    if count is not None and count >= cfg.daily_cap:
-        return Reason("screen", "daily-cap", f"this sender already has {count} replies in the last 24 hours")
-    if cfg.grace_minutes:
-        recent = session.scalar(
-            select(func.count(Reply.id))
-            .join(Inquiry)
-            .where(
-                Inquiry.from_address == address,
-                Reply.created_at >= now - timedelta(minutes=cfg.grace_minutes),
-            )
-        )
-        if recent:
-            return Reason("screen", "grace-period", f"replied within the last {cfg.grace_minutes} minutes")
-    return None
 
 
 def ingest(services: Services, session: Session, item: Fetched, now: datetime | None = None) -> str | None:
@@ -180,7 +156,7 @@ def process(services: Services, session: Session, row: Inquiry, raw: bytes, now:
         return _quarantine(row, "triage", f"{type(exc).__name__}: {exc}")
     reasons = list(triage.reasons)
     action = triage.action
-    if action is Action.DRAFT and (capped := _over_daily_cap(services, session, msg.from_address, now)):
+    if action is Action.DRAFT and (capped := sender_limit(services, session, msg.from_address, now, row.id)):
         action = Action.MANUAL
         reasons.append(capped)
     _record_triage(row, triage, action, reasons)

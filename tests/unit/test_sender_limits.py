@@ -1,4 +1,4 @@
-"""A sender who got a draft a moment ago is not drafted another one within the grace period."""
+"""Per-sender limits: the grace period between drafts, and no more drafts after an unsubscribe."""
 
 from __future__ import annotations
 
@@ -38,3 +38,27 @@ def test_second_message_inside_the_grace_period_goes_to_staff(tmp_path: Path) ->
     services.close()
     # Drafted; ten minutes later the same sender goes to a person; after the grace period, drafted again.
     assert states == ["drafted", "manual", "drafted"]
+
+
+def test_after_an_unsubscribe_a_new_message_goes_to_a_person(tmp_path: Path) -> None:
+    services = unit_services(tmp_path)
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    messages = [
+        "Por favor, no me envíen más correos. Quiero darme de baja de la lista.",
+        "¿Cuál es la dosis de metilcobalamina y cada cuánto se inyecta?",
+    ]
+    states = []
+    for uid, body in enumerate(messages, start=1):
+        with services.store.session() as s:
+            item = Fetched("md", 1, uid, _mail(body))
+            states.append(ingest(services, s, item, start + timedelta(days=uid)))
+    with services.store.session() as s:
+        from sqlalchemy import select
+
+        from bot.store import Inquiry
+
+        second = s.scalar(select(Inquiry).where(Inquiry.uid == 2))
+        reasons = list(second.reasons)
+    services.close()
+    assert states == ["drafted", "manual"]
+    assert any("asked for no more mail" in r for r in reasons)

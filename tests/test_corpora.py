@@ -41,7 +41,6 @@ NOT_BOUNCES = frozenset(
 )
 
 
-
 def test_the_shared_corpora_are_beside_the_checkout() -> None:
     # Never skipped: CI lays shared/ beside every checkout, so a missing folder is a broken set-up.
     assert CORPORA.is_dir(), f"{CORPORA} is missing: shared/ must sit beside the checkout"

@@ -39,7 +39,8 @@ class WebServer:
         return self
 
     def stop(self) -> None:
-        self.server.close()
+        # Closed from inside waitress's own loop: closing from this thread races its select().
+        self.server.trigger.pull_trigger(self.server.close)
         self.thread.join(timeout=10)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -270,3 +271,24 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` served by waitress on a free loopback port for the ``with`` block; yields its base URL."""
+    import threading
+
+    import waitress
+
+    from tests.servers import free_port
+
+    port = free_port()
+    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        # Closed from inside its own loop: closing from this thread races the loop's select().
+        server.trigger.pull_trigger(server.close)
+        thread.join(timeout=10)

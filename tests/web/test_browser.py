@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -24,7 +23,7 @@ from bot.config import parse_config
 from bot.store.users import User
 from bot.web import create_app
 from bot.web.security import hash_password
-from tests.servers import free_port
+from tests.web.conftest import serving
 from tests.web.test_inquiry_page import HOSTILE_HTML
 
 pytestmark = pytest.mark.e2e
@@ -66,20 +65,12 @@ def served(dovecot, smtp_relay, tmp_config, tmp_path) -> Iterator[Served]:
         s.add(User(username="ada", role="admin", password_hash=hash_password(PASSWORD)))
         s.add(User(username="sam", role="staff", password_hash=hash_password(PASSWORD)))
     app = create_app(config, services, settings={"SECRET_KEY_FILE": str(tmp_path / "key")})
-    import waitress
-
-    port = free_port()
-    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     shots = tmp_path / "screenshots"
     shots.mkdir()
     try:
-        yield Served(f"http://127.0.0.1:{port}", services, shots)
+        with serving(app) as url:
+            yield Served(url, services, shots)
     finally:
-        # Closed from inside its own loop: closing from this thread races the loop's select().
-        server.trigger.pull_trigger(server.close)
-        thread.join(timeout=10)
         services.close()
 
 

@@ -10,7 +10,6 @@ test saves screenshots of what it saw in its temp dir (``shots``).
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,7 +24,7 @@ from bot.store.users import User
 from bot.web import create_app
 from bot.web.security import hash_password
 from tests.conftest import REPO
-from tests.servers import free_port
+from tests.web.conftest import serving
 from tests.web.test_browser import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -70,19 +69,12 @@ def site(dovecot, smtp_relay, tmp_config, tmp_path) -> Iterator[Site]:
         s.add(User(username="sam", role="staff", password_hash=hash_password(PASSWORD)))
     settings = {"SECRET_KEY_FILE": str(tmp_path / "key"), "EDITOR_HISTORY_DIR": str(tmp_path / "history")}
     app = create_app(config, services, settings=settings)
-    import waitress
-
-    port = free_port()
-    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     shots = tmp_path / "screenshots"
     shots.mkdir()
     try:
-        yield Site(f"http://127.0.0.1:{port}", services, dovecot, tmp_path / "rules.yaml", shots)
+        with serving(app) as url:
+            yield Site(url, services, dovecot, tmp_path / "rules.yaml", shots)
     finally:
-        server.trigger.pull_trigger(server.close)
-        thread.join(timeout=10)
         services.close()
 
 

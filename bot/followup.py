@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -61,61 +61,105 @@ def is_bare_thanks(msg: ParsedMessage) -> bool:
     return len(re.findall(r"[^\W\d_]{3,}", rest)) <= 3
 
 
+def conversation_key(msg: ParsedMessage) -> tuple[object, ...]:
+    """What decides a message's conversation: two messages with the same key follow up the same one."""
+    return (msg.in_reply_to, tuple(msg.references), base_subject(msg.subject), msg.from_address)
+
+
 def conversation_lookup(session: Session, now: datetime | None = None) -> Lookup:
-    """A lookup finding the conversation a message belongs to, from the ledger."""
+    """A lookup finding the conversation a message belongs to, from the ledger (one message at a time)."""
 
     def lookup(msg: ParsedMessage) -> Conversation | None:
-        root, how = _by_headers(session, msg)
-        if root is None:
-            root, how = _by_subject(session, msg, now or datetime.now(UTC)), "subject"
-        if root is None:
-            return None
-        return Conversation(root_id=root, packets_sent=_packets_sent(session, root), matched_by=how)
+        return find_conversations(session, [msg], now or datetime.now(UTC)).get(conversation_key(msg))
 
     return lookup
 
 
-def _root(inquiry: Inquiry) -> int:
-    return inquiry.conversation_id or inquiry.id
+def find_conversations(
+    session: Session, msgs: Sequence[ParsedMessage], now: datetime
+) -> dict[tuple[object, ...], Conversation]:
+    """The conversation each of ``msgs`` follows up, keyed by :func:`conversation_key`; absent when none.
+
+    A batch costs at most three queries however many messages it holds: the
+    replies its headers name, the senders' answered inquiries of the last
+    ``SUBJECT_WINDOW``, and the packets already sent in the conversations found.
+    """
+    roots: dict[tuple[object, ...], tuple[int, str]] = {}
+    by_mid = _roots_by_message_id(session, {mid for msg in msgs for _, mid in _candidates(msg)})
+    by_subject: list[ParsedMessage] = []
+    for msg in msgs:
+        found = next(((by_mid[mid], how) for how, mid in _candidates(msg) if mid in by_mid), None)
+        if found is not None:
+            roots[conversation_key(msg)] = found
+        elif base_subject(msg.subject) and msg.from_address:
+            by_subject.append(msg)
+    answered = _answered_subjects(session, {msg.from_address for msg in by_subject}, now)
+    for msg in by_subject:
+        subject = base_subject(msg.subject)
+        root = next((r for s, r in answered.get(msg.from_address, ()) if s == subject), None)
+        if root is not None:
+            roots[conversation_key(msg)] = (root, "subject")
+    sent = _packets_sent(session, {root for root, _ in roots.values()})
+    return {
+        key: Conversation(root_id=root, packets_sent=sent.get(root, ()), matched_by=how)
+        for key, (root, how) in roots.items()
+    }
 
 
-def _by_headers(session: Session, msg: ParsedMessage) -> tuple[int | None, str]:
-    candidates = [("in-reply-to", msg.in_reply_to)] if msg.in_reply_to else []
-    candidates += [("references", ref) for ref in reversed(msg.references)]
-    for how, mid in candidates:
-        reply = session.scalar(select(Reply).where(Reply.message_id == mid))
-        if reply is not None:
-            return _root(reply.inquiry), how
-    return None, ""
+def _candidates(msg: ParsedMessage) -> list[tuple[str, str]]:
+    found = [("in-reply-to", msg.in_reply_to)] if msg.in_reply_to else []
+    return found + [("references", ref) for ref in reversed(msg.references)]
 
 
-def _by_subject(session: Session, msg: ParsedMessage, now: datetime) -> int | None:
-    subject = base_subject(msg.subject)
-    if not subject or not msg.from_address or subject == base_subject(""):
-        return None
-    rows = session.scalars(
-        select(Inquiry)
-        .join(Reply)
+def _roots_by_message_id(session: Session, mids: set[str]) -> dict[str, int]:
+    if not mids:
+        return {}
+    rows = session.execute(
+        select(Reply.message_id, Inquiry.conversation_id, Inquiry.id)
+        .join(Inquiry, Reply.inquiry_id == Inquiry.id)
+        .where(Reply.message_id.in_(mids))
+    )
+    return {mid: conversation or inquiry for mid, conversation, inquiry in rows}
+
+
+def _answered_subjects(
+    session: Session, senders: set[str], now: datetime
+) -> dict[str, list[tuple[str, int]]]:
+    """Per sender, newest first: (base subject, conversation root) of inquiries we sent a reply to."""
+    if not senders:
+        return {}
+    rows = session.execute(
+        select(Inquiry.from_address, Inquiry.subject, Inquiry.conversation_id, Inquiry.id)
+        .join(Reply, Reply.inquiry_id == Inquiry.id)
         .where(
-            Inquiry.from_address == msg.from_address,
+            Inquiry.from_address.in_(senders),
             Inquiry.received_at >= now - SUBJECT_WINDOW,
             Reply.state == ReplyState.SENT,
         )
         .order_by(Inquiry.id.desc())
     )
-    for inquiry in rows:
-        if base_subject(inquiry.subject) == subject:
-            return _root(inquiry)
-    return None
+    out: dict[str, list[tuple[str, int]]] = {}
+    for sender, subject, conversation, inquiry in rows:
+        out.setdefault(sender, []).append((base_subject(subject), conversation or inquiry))
+    return out
 
 
-def _packets_sent(session: Session, root: int) -> tuple[str, ...]:
-    sent = session.scalars(
-        select(Reply.packets)
-        .join(Inquiry)
-        .where((Inquiry.id == root) | (Inquiry.conversation_id == root), Reply.state == ReplyState.SENT)
+def _packets_sent(session: Session, roots: set[int]) -> dict[int, tuple[str, ...]]:
+    """Per conversation root, the packets its sent replies carried, in the order first sent."""
+    if not roots:
+        return {}
+    rows = session.execute(
+        select(Inquiry.id, Inquiry.conversation_id, Reply.packets)
+        .join(Inquiry, Reply.inquiry_id == Inquiry.id)
+        .where(
+            Inquiry.id.in_(roots) | Inquiry.conversation_id.in_(roots),
+            Reply.state == ReplyState.SENT,
+        )
+        .order_by(Reply.id)
     )
-    seen: dict[str, None] = {}
-    for packets in sent:
-        seen.update(dict.fromkeys(packets or []))
-    return tuple(seen)
+    seen: dict[int, dict[str, None]] = {}
+    for inquiry, conversation, packets in rows:
+        # A row can belong to two roots' conversations only if it is one root and names another.
+        for root in {inquiry, conversation} & roots:
+            seen.setdefault(root, {}).update(dict.fromkeys(packets or []))
+    return {root: tuple(packets) for root, packets in seen.items()}

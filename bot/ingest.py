@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.compose import compose_reply
-from bot.followup import conversation_lookup
-from bot.limits import sender_limit
+from bot.lookups import history_lookup
 from bot.message import Action, Draft, Reason, Triage
-from bot.parse import ParseError, parse_message
+from bot.prepare import Prepared, prepare
 from bot.services import Services
 from bot.store import FolderState, Inquiry, InquiryState, Reply, ReplyState
-from bot.triage import TriageContext, triage_message
+
+__all__ = ["Fetched", "history_lookup", "ingest", "ingest_batch", "process", "record", "sender_hash"]
+
+# Prepares a batch's raw messages (in order) for recording, e.g. in worker processes.
+Preparer = Callable[[list[bytes], datetime], list[Prepared]]
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +56,6 @@ def sender_hash(address: str) -> str:
     return hashlib.sha256(address.lower().encode()).hexdigest()[:12]
 
 
-def history_lookup(session: Session):  # type: ignore[no-untyped-def]
-    """The language of a sender's latest earlier inquiry, for short messages."""
-
-    def lookup(address: str) -> str | None:
-        return session.scalar(
-            select(Inquiry.language)
-            .where(Inquiry.from_address == address, Inquiry.language.is_not(None))
-            .order_by(Inquiry.id.desc())
-            .limit(1)
-        )
-
-    return lookup
-
-
 def _advance(session: Session, item: Fetched) -> None:
     # The folder's row is looked up once per session (one batch), not once per
     # message: it stays in the session, which writes each change at its next flush.
@@ -89,15 +78,68 @@ def ingest(services: Services, session: Session, item: Fetched, now: datetime | 
     stored. Never raises for a bad message: it is quarantined with the
     stage and the error, so the rest of the batch goes on.
     """
+    done = ingest_batch(services, session, [item], now=now)
+    return done[0][1] if done else None
+
+
+def ingest_batch(
+    services: Services,
+    session: Session,
+    items: Sequence[Fetched],
+    preparer: Preparer | None = None,
+    now: datetime | None = None,
+) -> list[tuple[Fetched, str]]:
+    """Record a batch in ``session`` (the caller commits); returns each new item with its state.
+
+    Items whose UID is already in the ledger are left out. ``preparer`` does
+    the CPU-heavy stages (worker processes, see :mod:`bot.pool`); by default
+    they run here. Their lookups saw the ledger before the batch, so a
+    message whose sender or Message-ID already came earlier in the batch is
+    decided again here, after the earlier one is recorded, exactly as if
+    the two had come in two fetches.
+    """
     now = now or datetime.now(UTC)
-    exists = session.scalar(
-        select(Inquiry.id).where(
-            Inquiry.source == item.source, Inquiry.uidvalidity == item.uidvalidity, Inquiry.uid == item.uid
+    source = {item.source for item in items}
+    stored = set(
+        session.execute(
+            select(Inquiry.source, Inquiry.uidvalidity, Inquiry.uid).where(
+                Inquiry.source.in_(source), Inquiry.uid.in_([item.uid for item in items])
+            )
+        ).tuples()
+    )
+    new = [item for item in items if (item.source, item.uidvalidity, item.uid) not in stored]
+    if not new:
+        return []
+    raws = [item.raw for item in new]
+    prepared = preparer(raws, now) if preparer else prepare(services, session, raws, now)
+    mids = {p.msg.message_id for p in prepared if p.msg is not None}
+    known = set(
+        session.scalars(
+            select(Inquiry.message_id).where(Inquiry.message_id.in_(mids), Inquiry.state != "duplicate")
         )
     )
-    if exists is not None:
-        return None
-    row = Inquiry(
+    senders: set[str] = set()
+    done: list[tuple[Fetched, str]] = []
+    for item, ready in zip(new, prepared, strict=True):
+        row = _new_row(item, now)
+        _advance(session, item)
+        session.add(row)
+        msg = ready.msg
+        if msg is not None and msg.from_address in senders:
+            state = process(services, session, row, item.raw, now)
+        else:
+            state = record(
+                session, row, ready, now, check_duplicate=msg is not None and msg.message_id in known
+            )
+        if msg is not None:
+            senders.add(msg.from_address)
+        known.add(row.message_id)
+        done.append((item, state))
+    return done
+
+
+def _new_row(item: Fetched, now: datetime) -> Inquiry:
+    return Inquiry(
         source=item.source,
         uidvalidity=item.uidvalidity,
         uid=item.uid,
@@ -110,9 +152,6 @@ def ingest(services: Services, session: Session, item: Fetched, now: datetime | 
         topics=[],
         reasons=[],
     )
-    _advance(session, item)
-    session.add(row)
-    return process(services, session, row, item.raw, now)
 
 
 def process(services: Services, session: Session, row: Inquiry, raw: bytes, now: datetime) -> str:
@@ -121,62 +160,45 @@ def process(services: Services, session: Session, row: Inquiry, raw: bytes, now:
     Errors at any stage quarantine the row with that stage's name and the
     error, never raise: one bad message never stops the batch.
     """
-    try:
-        msg = parse_message(raw)
-    except ParseError as exc:
-        return _quarantine(row, getattr(exc, "stage", "parse"), str(exc))
-    except Exception as exc:  # noqa: BLE001 - one bad message never stops the batch
-        return _quarantine(row, "parse", f"{type(exc).__name__}: {exc}")
+    session.flush()  # the row's id, so that the lookups do not count it as the sender's earlier mail
+    [ready] = prepare(services, session, [raw], now, frozenset({row.id}))
+    return record(session, row, ready, now)
+
+
+def record(
+    session: Session, row: Inquiry, ready: Prepared, now: datetime, check_duplicate: bool = True
+) -> str:
+    """Write what the stages made of a message into ``row`` (and its draft); returns its state.
+
+    ``check_duplicate`` asks the ledger whether the Message-ID is stored
+    already; the batch path skips it when it knows the answer is no.
+    """
+    msg = ready.msg
+    if msg is None:
+        return _quarantine(row, *(ready.error or ("parse", "unknown error")))
     row.message_id, row.from_address, row.from_name = msg.message_id, msg.from_address, msg.from_name
     row.subject = msg.subject
     row.error_stage = row.error = None
-    session.flush()  # gives a new row its id, so the duplicate check can exclude it
-    dup = session.scalar(
-        select(Inquiry.id)
-        .where(Inquiry.message_id == msg.message_id, Inquiry.state != "duplicate", Inquiry.id != row.id)
-        .limit(1)
-    )
-    if dup is not None:
-        row.raw, row.state, row.action = b"", InquiryState.DUPLICATE.value, Action.IGNORE.value
-        row.reasons = [f"ledger/duplicate: Message-ID already stored as inquiry {dup}"]
-        return row.state
-    try:
-        rules = services.rules.current()
-        cfg = services.config
-        ctx = TriageContext(
-            rules=rules,
-            languages=cfg.languages,
-            own_addresses=cfg.own_addresses(),
-            available=services.reply_languages(),
-            history=history_lookup(session),
-            conversation=conversation_lookup(session, now),
+    if check_duplicate:
+        session.flush()  # gives a new row its id, so the duplicate check can exclude it
+        dup = session.scalar(
+            select(Inquiry.id)
+            .where(Inquiry.message_id == msg.message_id, Inquiry.state != "duplicate", Inquiry.id != row.id)
+            .limit(1)
         )
-        triage = triage_message(msg, ctx)
-    except Exception as exc:  # noqa: BLE001
-        return _quarantine(row, "triage", f"{type(exc).__name__}: {exc}")
-    reasons = list(triage.reasons)
-    action = triage.action
-    if action is Action.DRAFT and (capped := sender_limit(services, session, msg.from_address, now, row.id)):
-        action = Action.MANUAL
-        reasons.append(capped)
-    _record_triage(row, triage, action, reasons)
-    if action in (Action.DRAFT, Action.ESCALATE):
-        already = frozenset(triage.conversation.packets_sent) if triage.conversation else frozenset()
-        try:
-            draft = compose_reply(
-                triage,
-                config=services.config,
-                rules=rules,
-                loader=services.template_loader(),
-                packets=services.packet_resolver(),
-                now=now,
-                exclude_packets=already,
-            )
-        except Exception as exc:  # noqa: BLE001
-            return _quarantine(row, "compose", f"{type(exc).__name__}: {exc}")
+        if dup is not None:
+            row.raw, row.state, row.action = b"", InquiryState.DUPLICATE.value, Action.IGNORE.value
+            row.reasons = [f"ledger/duplicate: Message-ID already stored as inquiry {dup}"]
+            return row.state
+    if ready.triage is None or ready.action is None:
+        return _quarantine(row, *(ready.error or ("triage", "unknown error")))
+    _record_triage(row, ready.triage, ready.action, list(ready.reasons))
+    if ready.error:
+        return _quarantine(row, *ready.error)
+    if ready.draft is not None:
         # Linking from the reply's side: ``row.replies.append`` would first load the
         # (empty) collection of the just-flushed row with one SELECT per draft.
-        reply = _reply_row(draft, now)
+        reply = _reply_row(ready.draft, now)
         reply.inquiry = row
         session.add(reply)
     log.info(

@@ -9,6 +9,8 @@ Each limit gives a reason staff can read, and the inquiry becomes ``manual``.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, cast, func, select
@@ -26,33 +28,78 @@ def sender_limit(
     services: Services, session: Session, address: str, now: datetime, current_id: int | None = None
 ) -> Reason | None:
     """Why the bot must not draft for ``address`` now, or None when it may."""
-    return _unsubscribed(session, address, current_id) or _daily_cap(services, session, address, now)
+    exclude = frozenset({current_id}) if current_id is not None else frozenset()
+    return sender_limits(services, session, [address], now, exclude).get(address)
 
 
-def _unsubscribed(session: Session, address: str, current_id: int | None) -> Reason | None:
-    asked = session.scalar(
-        select(func.min(Inquiry.received_at)).where(
-            Inquiry.from_address == address,
-            Inquiry.id != (current_id or -1),
+def sender_limits(
+    services: Services,
+    session: Session,
+    addresses: Iterable[str],
+    now: datetime,
+    exclude_ids: frozenset[int] = frozenset(),
+) -> dict[str, Reason]:
+    """Why the bot must not draft for each of ``addresses`` now; an address that may be answered is absent.
+
+    Two queries for a whole batch. ``exclude_ids`` are inquiries not to count
+    as an earlier unsubscribe request (the one being decided).
+    """
+    senders = set(addresses)
+    if not senders:
+        return {}
+    out: dict[str, Reason] = {}
+    for address, asked in _unsubscribed(session, senders, exclude_ids).items():
+        out[address] = Reason(
+            "screen", "unsubscribed", f"this sender asked for no more mail on {asked:%Y-%m-%d}"
+        )
+    for address, reason in _recent_replies(services, session, senders - out.keys(), now).items():
+        out[address] = reason
+    return out
+
+
+def _unsubscribed(session: Session, senders: set[str], exclude_ids: frozenset[int]) -> dict[str, datetime]:
+    query = (
+        select(Inquiry.from_address, func.min(Inquiry.received_at))
+        .where(
+            Inquiry.from_address.in_(senders),
             Inquiry.state.in_([str(s) for s in _HONOURED]),
             cast(Inquiry.topics, String).contains('"unsubscribe"'),
         )
+        .group_by(Inquiry.from_address)
     )
-    if asked is None:
-        return None
-    return Reason("screen", "unsubscribed", f"this sender asked for no more mail on {asked:%Y-%m-%d}")
+    if exclude_ids:
+        query = query.where(Inquiry.id.not_in(exclude_ids))
+    return {address: asked for address, asked in session.execute(query) if asked is not None}
 
 
-def _daily_cap(services: Services, session: Session, address: str, now: datetime) -> Reason | None:
+def _recent_replies(
+    services: Services, session: Session, senders: set[str], now: datetime
+) -> dict[str, Reason]:
+    """The daily cap and the grace period, from the senders' replies of the last day (or grace period)."""
+    if not senders:
+        return {}
     cfg = services.config.screening
     since = now - timedelta(days=1)
-    mine = select(func.count(Reply.id)).join(Inquiry).where(Inquiry.from_address == address)
-    count = session.scalar(mine.where(Reply.created_at >= since))
-    if count is not None and count >= cfg.daily_cap:
-        return Reason("screen", "daily-cap", f"this sender already has {count} replies in the last 24 hours")
-    if cfg.grace_minutes:
-        grace = now - timedelta(minutes=cfg.grace_minutes)
-        recent = session.scalar(mine.where(Reply.created_at >= grace))
-        if recent:
-            return Reason("screen", "grace-period", f"replied within the last {cfg.grace_minutes} minutes")
-    return None
+    grace = now - timedelta(minutes=cfg.grace_minutes)
+    rows = session.execute(
+        select(Inquiry.from_address, Reply.created_at)
+        .join(Inquiry, Reply.inquiry_id == Inquiry.id)
+        .where(Inquiry.from_address.in_(senders), Reply.created_at >= min(since, grace))
+    )
+    day: Counter[str] = Counter()
+    recent: Counter[str] = Counter()
+    for address, created in rows:
+        created = created if created.tzinfo else created.replace(tzinfo=now.tzinfo)
+        day[address] += created >= since
+        recent[address] += created >= grace
+    out: dict[str, Reason] = {}
+    for address in senders:
+        if day[address] >= cfg.daily_cap:
+            out[address] = Reason(
+                "screen", "daily-cap", f"this sender already has {day[address]} replies in the last 24 hours"
+            )
+        elif cfg.grace_minutes and recent[address]:
+            out[address] = Reason(
+                "screen", "grace-period", f"replied within the last {cfg.grace_minutes} minutes"
+            )
+    return out

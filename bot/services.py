@@ -100,8 +100,8 @@ class Services:
         self.store.close()
 
 
-def build_services(config: Config) -> Services:
-    """Open the database (migrating it) and load the rules for ``config``."""
+def build_services(config: Config, *, upgrade: bool = True) -> Services:
+    """Open the database (migrating it unless ``upgrade`` is False) and load the rules for ``config``."""
     rules = LiveRules(config.paths.rules)
     rules.current()  # refuse to start on rules that never loaded
-    return Services(config=config, store=Store(config.database.url), rules=rules)
+    return Services(config=config, store=Store(config.database.url, upgrade=upgrade), rules=rules)

@@ -2,14 +2,14 @@
 
 Evidence is used in this order; the first that decides wins.
 
-1. ``langdetect`` on the new text (``msg.new_text``, else ``msg.text``),
-   restricted to ``languages.supported``, when the text has at least
-   ``LONG_TEXT`` letters, the best language has ``CONFIDENT`` probability or
-   more, and the words below do not clearly say otherwise.
+1. langdetect's n-gram model (see below) on the new text (``msg.new_text``,
+   else ``msg.text``), restricted to ``languages.supported``, when the text
+   has at least ``LONG_TEXT`` letters, the best language has ``CONFIDENT``
+   probability or more, and the words below do not clearly say otherwise.
 2. Short or unclear text: the subject joined to the body, scored per
    language as *word evidence* (distinct words from that language's
    rules.yaml keywords, its ``vocabulary`` and the small function-word
-   lists below) plus langdetect's probabilities weighted by the text's
+   lists below) plus the model's probabilities weighted by the text's
    length. A Spanish keyword is Spanish evidence, which keeps accent-less
    short Spanish (often misread as pt/it/ca) Spanish. It decides when the
    best language leads by a clear margin.
@@ -21,30 +21,30 @@ The reply language is the detected one when it has templates
 (``available``), else the first of ``languages.fallback`` that has them,
 else ``languages.default`` (``fallback_used`` says so).
 
-langdetect is made deterministic (seed 0) and only the supported languages'
-profiles are loaded, once per process; a prior map over them is set on each
-detector, so an unsupported language is never guessed.
+The model is langdetect's: its profiles (character 1-3-gram frequencies)
+of the supported languages only, loaded once per process, so an
+unsupported language is never guessed. It reads the first ``MAX_TEXT``
+characters, cleaned and normalised as langdetect does, but scores them as
+naive Bayes over all their n-grams (:mod:`bot.ngrams`) instead of
+langdetect's random sampling: deterministic without a seed, and several
+times cheaper. The reasons and the ``langdetect`` evidence name it after
+its profiles.
 """
 
 from __future__ import annotations
 
-import os
+import re
 from functools import lru_cache
-
-from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-from langdetect.lang_detect_exception import LangDetectException
 
 from bot.config import Languages
 from bot.message import LanguageResult, ParsedMessage, Reason
+from bot.ngrams import NgramModel
 from bot.rules import Rules
-from bot.textnorm import letter_count, words
-
-DetectorFactory.seed = 0  # the same text always gets the same answer
+from bot.textnorm import words
 
 LONG_TEXT = 40  # letters; below this langdetect alone is not trusted
 CONFIDENT = 0.90
-MAX_TEXT = 1000  # characters langdetect reads
-TRIALS = 3  # langdetect's default is 7
+MAX_TEXT = 1000  # characters the n-gram model reads: a few hundred words settle the language
 MARGIN = 0.75  # how far the best combined score must lead the second
 
 # Frequent short words of each language (folded). A word common to two
@@ -78,56 +78,83 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
 
 
 @lru_cache(maxsize=4)
-def _factory(supported: tuple[str, ...]) -> DetectorFactory:
-    """A detector factory holding only the supported languages' profiles, built once per process.
-
-    langdetect updates one probability per loaded language for every n-gram
-    it reads, so 6 profiles instead of all 55 make each detection about
-    nine times cheaper; a language that is not loaded can never be guessed.
-    """
-    factory = DetectorFactory()
-    profiles = []
-    for lang in sorted(set(supported)):
-        path = os.path.join(PROFILES_DIRECTORY, lang)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as fh:
-                profiles.append(fh.read())
-    if len(profiles) >= 2:  # langdetect needs two languages to compare
-        factory.load_json_profile(profiles)
-    return factory
+def _model(supported: tuple[str, ...]) -> NgramModel:
+    """The n-gram model of the supported languages langdetect has a profile for, built once per process."""
+    return NgramModel(supported)
 
 
 def langdetect_probabilities(text: str, supported: tuple[str, ...]) -> dict[str, float]:
-    """langdetect's probabilities for ``text`` over the supported languages only ({} if it cannot tell)."""
-    factory = _factory(tuple(sorted(supported)))
-    known = [lang for lang in supported if lang in factory.langlist]
-    if not known or not text.strip():
+    """The n-gram model's probabilities for ``text`` over the supported languages ({} if it cannot tell).
+
+    Only languages above langdetect's reporting threshold (0.1) are listed.
+    A single supported language with a profile cannot be compared with
+    anything, so it is not guessed ({}), as with langdetect.
+    """
+    model = _model(tuple(sorted(set(supported))))
+    if len(model.languages) < 2:
         return {}
-    detector = factory.create()
-    # Languages absent from the prior map start at 0 and langdetect's updates
-    # are multiplicative, so they stay at 0: only supported ones can win.
-    detector.set_prior_map({lang: 1.0 for lang in known})
-    # A few hundred words settle the language; reading a long story whole only costs time.
-    detector.max_text_length = MAX_TEXT
-    # Fewer random trials: short text was spending most of its time here, and the
-    # word evidence below decides the short, unclear cases anyway.
-    detector.n_trial = TRIALS
-    detector.append(text)
-    try:
-        return {r.lang: r.prob for r in detector.get_probabilities()}
-    except LangDetectException:
-        return {}
+    return model.probabilities(text, MAX_TEXT)
+
+
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Runs of characters that are not ASCII punctuation, space or control: folding never joins or
+# splits words across those, so each run can be folded on its own.
+_RUN = re.compile(r"[^\x00-/:-@\[-`{-\x7f]+")
+
+
+def _letter_count(text: str) -> int:
+    """:func:`bot.textnorm.letter_count` (``str.isalpha`` characters) without a Python loop per character."""
+    encoded = text.encode("utf-8", "surrogatepass")  # ASCII letters stay single bytes, all else is >= 0x80
+    ascii_letters = len(encoded) - len(encoded.translate(None, _ASCII_LETTERS))
+    if text.isascii():
+        return ascii_letters
+    others = "".join(_NON_ASCII.findall(text))
+    return ascii_letters + (len(others) if others.isalpha() else sum(map(str.isalpha, others)))
+
+
+def _present_words(text: str) -> set[str]:
+    """``set(words(text))``, folding only the runs that are not plain ASCII (the rest only lower-case)."""
+    if text.isascii():
+        return set(words(text))
+    runs = set(_RUN.findall(text))
+    present = {run.lower() for run in runs if run.isascii()}
+    present.update(*map(_run_words, [run for run in runs if not run.isascii()]))
+    return present
+
+
+@lru_cache(maxsize=16384)
+def _run_words(run: str) -> tuple[str, ...]:
+    """The folded words of one run with accents (``información`` recurs: folded once per process)."""
+    return tuple(words(run))
+
+
+@lru_cache(maxsize=16)
+def _evidence_index(
+    vocabularies: tuple[tuple[str, frozenset[str]], ...],
+) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """All evidence words, and each one's languages, from (language, rules.yaml words) pairs.
+
+    A language's evidence words are its function words and its rules.yaml
+    words; the index is built once per rules and set of languages.
+    """
+    index: dict[str, tuple[str, ...]] = {}
+    for lang, keywords in vocabularies:
+        for word in FUNCTION_WORDS.get(lang, frozenset()) | keywords:
+            if lang not in index.get(word, ()):  # a language listed twice counts once
+                index[word] = (*index.get(word, ()), lang)
+    return frozenset(index), index
 
 
 def word_evidence(text: str, rules: Rules, supported: tuple[str, ...]) -> dict[str, int]:
     """Per supported language, how many distinct words of ``text`` belong to it."""
-    present = set(words(text))
     keywords = rules.keywords_by_language()
-    out = {}
-    for lang in supported:
-        vocab = FUNCTION_WORDS.get(lang, frozenset()) | keywords.get(lang, frozenset())
-        out[lang] = len(present & vocab)
-    return out
+    vocabulary, index = _evidence_index(tuple((lang, keywords.get(lang, frozenset())) for lang in supported))
+    counts = dict.fromkeys(supported, 0)
+    for word in _present_words(text) & vocabulary:  # a set & a frozenset walks the smaller
+        for lang in index[word]:
+            counts[lang] += 1
+    return counts
 
 
 def _primary(tag: str | None) -> str | None:
@@ -152,7 +179,7 @@ def _decide(
     """(language, evidence, confidence, plain-words reason) by the documented order."""
     supported = tuple(languages.supported)
     body = msg.new_text if msg.new_text.strip() else msg.text
-    letters = letter_count(body)
+    letters = _letter_count(body)
     if letters >= LONG_TEXT:
         probs = langdetect_probabilities(body, supported)
         if probs:
@@ -163,7 +190,7 @@ def _decide(
                 return best, "langdetect", p, f"langdetect: {best} ({p:.2f}) on {letters} letters of new text"
 
     combined = f"{msg.subject}\n{body}"
-    all_letters = letter_count(combined)
+    all_letters = _letter_count(combined)
     probs = langdetect_probabilities(combined, supported) if all_letters else {}
     counts = word_evidence(combined, rules, supported)
     # langdetect is close to a guess on a few words (it calls "unsubscribe"

@@ -2,9 +2,13 @@
 
 Filters by state, language and topic; counts per state; pages of
 ``QUEUE_PAGE_SIZE`` rows. The order is the one :func:`bot.queue.list_items`
-uses (urgent, received_at, id), done here as one query with LIMIT/OFFSET so a
-page costs the same with 10,000 items. The topic filter matches the quoted
-topic id in the JSON list's text, which works on SQLite and PostgreSQL alike.
+uses (urgent, received_at, id), done here as one query with LIMIT/OFFSET.
+"Waits for staff" is the indexed ``Inquiry.waiting`` flag (an open state or a
+failed send) and a state tab is one ``state``; both have an index in exactly
+this order (migration 0008), so a page, however deep, is read off the index
+instead of sorting every open item: page 100 costs what the first does. The
+topic filter matches the quoted topic id in the JSON list's text, which works
+on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -13,23 +17,18 @@ import math
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
-from sqlalchemy import String, and_, cast, false, func, or_, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import String, and_, cast, false, func, or_, select, true
+from sqlalchemy.sql import ColumnElement, Select
 
-from bot.store import OPEN_STATES, Inquiry, InquiryState, Reply, ReplyState
+from bot.store import OPEN_STATES, Inquiry, InquiryState, Reply
 from bot.web import common
 
 bp = Blueprint("queue", __name__)
 
 ORDER = (Inquiry.urgent.desc(), Inquiry.received_at, Inquiry.id)
+REVERSE = (Inquiry.urgent.asc(), Inquiry.received_at.desc(), Inquiry.id.desc())
 # The state filter's special values besides the states themselves.
 OPEN, FAILED, ALL = "open", "failed", "all"
-
-
-def _send_failed() -> ColumnElement[bool]:
-    # IN over the few failed replies, not a correlated EXISTS: the EXISTS, ORed with the state
-    # filter, made SQLite test every inquiry in turn instead of using the indexes.
-    return Inquiry.id.in_(select(Reply.inquiry_id).where(Reply.state == ReplyState.FAILED))
 
 
 def state_condition(state: str) -> ColumnElement[bool] | None:
@@ -37,10 +36,10 @@ def state_condition(state: str) -> ColumnElement[bool] | None:
     if state == ALL:
         return None
     if state == FAILED:
-        return _send_failed()
+        return Inquiry.send_failed == true()
     if state == OPEN:
-        # A failed send needs a person too, though its inquiry is still "approved".
-        return or_(Inquiry.state.in_([str(s) for s in OPEN_STATES]), _send_failed())
+        # An open state, or a failed send (its inquiry is still "approved"): one indexed flag.
+        return Inquiry.waiting == true()
     if state in set(InquiryState):
         return Inquiry.state == state
     return false()
@@ -59,6 +58,15 @@ def filters(state: str, language: str, topic: str) -> list[ColumnElement[bool]]:
     return conds
 
 
+def page_query(conds: list[ColumnElement[bool]], size: int, offset: int) -> Select[tuple[Inquiry]]:
+    """One page of the queue in its order (urgent first, then oldest), ``size`` rows from ``offset``.
+
+    With only a state filter the page is read off that state's index (or the waiting flag's),
+    so OFFSET skips index entries without reading their rows.
+    """
+    return select(Inquiry).where(*conds).order_by(*ORDER).limit(size).offset(offset)
+
+
 def latest_replies(session: Any, inquiry_ids: list[int]) -> dict[int, Reply]:
     """The newest reply of each inquiry on the page, in one query."""
     if not inquiry_ids:
@@ -74,25 +82,35 @@ def state_counts(session: Any) -> dict[str, int]:
         str(state): n
         for state, n in session.execute(select(Inquiry.state, func.count()).group_by(Inquiry.state))
     }
-    counts[FAILED] = session.scalar(select(func.count()).select_from(Inquiry).where(_send_failed())) or 0
-    counts[OPEN] = session.scalar(select(func.count()).select_from(Inquiry).where(state_condition(OPEN))) or 0
+    for name in (FAILED, OPEN):
+        cond = state_condition(name)
+        counts[name] = session.scalar(select(func.count()).select_from(Inquiry).where(cond)) or 0
     counts[ALL] = sum(n for s, n in counts.items() if s in set(InquiryState))
     return counts
 
 
+def _first_waiting(session: Any, order: tuple[Any, ...], *conds: ColumnElement[bool]) -> int | None:
+    query = select(Inquiry.id).where(state_condition(OPEN), *conds).order_by(*order).limit(1)
+    return session.scalar(query)
+
+
 def neighbours(session: Any, inq: Inquiry) -> tuple[int | None, int | None]:
-    """The open items just before and after ``inq`` in queue order (for j/k on the inquiry page)."""
-    open_ = state_condition(OPEN)
+    """The open items just before and after ``inq`` in queue order (for j/k on the inquiry page).
+
+    Each is an index seek from ``inq``'s place: first among items as urgent as it is,
+    then, past the end of that group, into the other one (urgent items come first).
+    """
     received, ident = inq.received_at, inq.id
-    later = or_(Inquiry.received_at > received, and_(Inquiry.received_at == received, Inquiry.id > ident))
-    earlier = or_(Inquiry.received_at < received, and_(Inquiry.received_at == received, Inquiry.id < ident))
-    same = Inquiry.urgent.is_(True) if inq.urgent else Inquiry.urgent.is_(False)
-    # Urgent items come first: after an urgent item come the other urgent ones, then the rest.
-    after = or_(and_(same, later), Inquiry.urgent.is_(False)) if inq.urgent else and_(same, later)
-    before = and_(same, earlier) if inq.urgent else or_(and_(same, earlier), Inquiry.urgent.is_(True))
-    nxt = session.scalar(select(Inquiry.id).where(open_, after).order_by(*ORDER).limit(1))
-    reverse = (Inquiry.urgent.asc(), Inquiry.received_at.desc(), Inquiry.id.desc())
-    prev = session.scalar(select(Inquiry.id).where(open_, before).order_by(*reverse).limit(1))
+    # received_at >= x AND (received_at > x OR id > y): the first term is a range on the index.
+    later = and_(Inquiry.received_at >= received, or_(Inquiry.received_at > received, Inquiry.id > ident))
+    earlier = and_(Inquiry.received_at <= received, or_(Inquiry.received_at < received, Inquiry.id < ident))
+    same = Inquiry.urgent == (true() if inq.urgent else false())
+    nxt = _first_waiting(session, ORDER, same, later)
+    if nxt is None and inq.urgent:
+        nxt = _first_waiting(session, ORDER, Inquiry.urgent == false())
+    prev = _first_waiting(session, REVERSE, same, earlier)
+    if prev is None and not inq.urgent:
+        prev = _first_waiting(session, REVERSE, Inquiry.urgent == true())
     return prev, nxt
 
 
@@ -108,9 +126,7 @@ def index() -> Any:
         total = s.scalar(select(func.count()).select_from(Inquiry).where(*conds)) or 0
         pages = max(math.ceil(total / size), 1)
         page = min(page, pages)
-        rows = list(
-            s.scalars(select(Inquiry).where(*conds).order_by(*ORDER).limit(size).offset((page - 1) * size))
-        )
+        rows = list(s.scalars(page_query(conds, size, (page - 1) * size)))
         replies = latest_replies(s, [r.id for r in rows])
         counts = state_counts(s)
         topics = common.topic_choices(s)

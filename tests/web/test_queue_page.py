@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.store import Inquiry, Reply
-from tests.web.conftest import add_inquiry
+from tests.web.conftest import act, add_inquiry
 
 LANGS = ("en", "es")
 TOPICS = (["dosage"], ["obtaining", "dosage"], ["research"], ["dose"], [])
@@ -147,3 +147,82 @@ def test_empty_queue_says_so(staff):
     html = staff.get("/queue").get_data(as_text=True)
     assert "Nothing waits for staff right now." in html
     assert "No inquiries match these filters." in html
+
+
+def _count(html: str, tab: str) -> int:
+    return int(re.search(rf'{tab} <span class="count">(\d+)</span>', html).group(1))
+
+
+def test_a_send_that_fails_in_the_outbox_waits_for_staff_until_dealt_with(staff, services):
+    """The real outbox fails a reply (no Content-Language: no disclaimer can be checked)."""
+    other = add_inquiry(services)
+    failing = add_inquiry(services, received_at=datetime.now(UTC) - timedelta(days=1))
+    with services.store.session() as s:
+        reply = s.scalar(select(Reply).where(Reply.inquiry_id == failing))
+        reply.raw = reply.raw.replace(b"Content-Language: en\r\n", b"")
+    act(staff, failing, "approve", {"send_now": "1"})
+    with services.store.session() as s:
+        assert s.scalar(select(Reply.state).where(Reply.inquiry_id == failing)) == "failed"
+    html = staff.get("/queue").get_data(as_text=True)
+    assert ids_on(html) == [failing, other]  # still "approved", but a person must look at it
+    assert (_count(html, "Waiting for staff"), _count(html, "Sending failed")) == (2, 1)
+    assert ids_on(staff.get("/queue?state=failed").get_data(as_text=True)) == [failing]
+
+    act(staff, failing, "back-to-draft")
+    html = staff.get("/queue").get_data(as_text=True)
+    assert ids_on(html) == [failing, other] and _count(html, "Sending failed") == 0
+    assert ids_on(staff.get("/queue?state=failed").get_data(as_text=True)) == []
+
+    act(staff, failing, "reject", {"reason": "answered by phone"})
+    html = staff.get("/queue").get_data(as_text=True)
+    assert ids_on(html) == [other] and _count(html, "Waiting for staff") == 1
+
+
+def test_previous_and_next_are_the_neighbours_in_the_whole_queue(services, big_queue):
+    from bot.web.queue import neighbours
+
+    # Ties on received_at (broken by id), and a failed send among the open items.
+    tie, more = BASE + timedelta(minutes=4000), {"uidvalidity": 2}
+    tied = [add_inquiry(services, received_at=tie, reply=False, **more) for _ in range(3)]
+    urgent_tied = [
+        add_inquiry(services, state="escalated", urgent=True, received_at=tie, **more) for _ in range(2)
+    ]
+    failed = add_inquiry(services, state="approved", reply_state="failed", received_at=tie, **more)
+    closed = [big_queue[n] for n in (1, 4999)]  # answered, rejected: not in the queue themselves
+    with services.store.session() as s:
+        rows = s.execute(select(Inquiry.id, Inquiry.urgent, Inquiry.received_at, Inquiry.waiting)).all()
+    key = {i: (not urgent, received, i) for i, urgent, received, _ in rows}  # the queue's order
+    order = sorted((i for i, *_, waiting in rows if waiting), key=key.__getitem__)
+    assert len(order) == 6006 and {*tied, *urgent_tied, failed} <= set(order)
+    assert order[:50] == expected(services, [Inquiry.waiting.is_(True)])
+    samples = {*order[:12], order[-1], *tied, *urgent_tied, failed, *closed}
+    samples |= {big_queue[n] for n in (0, 9500, 9999)}
+    with services.store.session() as s:
+        for ident in samples:
+            before = [i for i in order if key[i] < key[ident]]
+            after = [i for i in order if key[i] > key[ident]]
+            want = (before[-1] if before else None, after[0] if after else None)
+            assert neighbours(s, s.get(Inquiry, ident)) == want, ident
+
+
+def test_queue_pages_are_read_off_an_index_not_sorted(services, big_queue):
+    """SQLite's plan for each page: an index in queue order, no temporary B-tree for ORDER BY."""
+    from sqlalchemy import func
+
+    from bot.web.queue import filters, page_query
+
+    engine = services.store.engine
+    assert engine.dialect.name == "sqlite"
+
+    def plan(query) -> str:
+        sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+        with engine.connect() as conn:
+            return " / ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+
+    for state, language in [("open", ""), ("open", "es"), ("drafted", ""), ("drafted", "en"), ("all", "")]:
+        conds = filters(state, language, "")
+        page = plan(page_query(conds, 50, 4950))
+        assert "USING" in page and "INDEX" in page and "TEMP B-TREE" not in page, (state, page)
+        count = plan(select(func.count()).select_from(Inquiry).where(*conds))
+        if state != "all":
+            assert "COVERING INDEX" in count, (state, language, count)

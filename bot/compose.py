@@ -9,28 +9,29 @@ order that has every template needed, so a reply never mixes languages),
 gather the packets, render one section per topic, render both layouts, then
 append the disclaimer to both parts here, in code, so that editing a
 template cannot remove it. Whatever comes from the inquiry and goes into a
-header (subject, address, ids) is cleaned of control characters first and
-the message is built with :mod:`email`, so no header can be injected.
+header (subject, address, ids) is cleaned of control characters first, and
+the header writer (:mod:`bot.mimewrite`) refuses any value still holding a
+line break, so no header can be injected. The MIME bytes are written by
+:mod:`bot.mimeout`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import make_msgid
 from typing import Any, NamedTuple, Protocol
 
 from bot.config import Config
 from bot.disclaimer import append_disclaimer, load_disclaimer
 from bot.message import Draft, Triage
-from bot.mimeout import as_bytes, attachment_part
+from bot.mimeout import attachment_bytes, reply_bytes
 from bot.reply_headers import (  # noqa: F401 - reply_subject and reply_address are part of this API
     clean_header_text,
+    header_lines,
     reply_address,
     reply_subject,
     sender_name,
-    threading_headers,
 )
 from bot.templates import DISCLAIMER, LAYOUT_HTML, LAYOUT_TEXT, STRINGS, TemplateLoader, topic_template
 
@@ -123,32 +124,6 @@ def _fallback_note(triage: Triage, requested: str, used: str) -> list[str]:
     return [f"Reply written in {wrote} because no {wanted} templates exist (fallback)"]
 
 
-def _message(triage: Triage, config: Config, draft: dict[str, Any], attached: list[_Packet], now: datetime):
-    """The MIME message: multipart/mixed of multipart/alternative (text, HTML) and the PDFs."""
-    msg = EmailMessage()
-    msg["From"] = formataddr((clean_header_text(config.organisation.reply_name), config.organisation.address))
-    msg["To"] = draft["to_address"]
-    msg["Subject"] = draft["subject"]
-    msg["Date"] = format_datetime(now.replace(tzinfo=UTC) if now.tzinfo is None else now)
-    msg["Message-ID"] = draft["message_id"]
-    parent, refs = threading_headers(triage)
-    if parent:
-        msg["In-Reply-To"] = parent
-        msg["References"] = " ".join(refs)
-    msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer us
-    msg["X-Auto-Response-Suppress"] = "All"  # the same, for Exchange
-    # Quoted-printable keeps every line short and 7-bit, whatever the SMTP server supports.
-    msg.set_content(draft["text"], subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(draft["html"], subtype="html", charset="utf-8", cte="quoted-printable")
-    for p in attached:  # what add_attachment does, with the packet's part made once
-        if msg.get_content_type() != "multipart/mixed":
-            msg.make_mixed()
-        msg.attach(attachment_part(p.filename, p.data))
-    # Last: set_content and add_attachment move or drop Content-* headers set before them.
-    msg["Content-Language"] = draft["language"]
-    return msg
-
-
 def compose_reply(
     triage: Triage,
     *,
@@ -203,7 +178,9 @@ def compose_reply(
     }
 
     def render(template: str) -> str:
-        return loader.resolve(template, language)[0].render(context)
+        # choose_language has just seen every template in ``language``: what loader.resolve
+        # would look for again (one file check per template) is taken from there directly.
+        return loader.env.get_template(f"{language}/{template}").render(context)
 
     context["sections"] = [{"topic": t, "text": render(names[t]).strip()} for t in topics]
     disclaimer = load_disclaimer(loader.replies_dir, language)
@@ -220,8 +197,10 @@ def compose_reply(
         "language": language,
         "packets": tuple(dict.fromkeys(p.id for p in attached)),
     }
-    msg = _message(triage, config, draft, attached, now or datetime.now(UTC))
-    return Draft(**draft, raw=as_bytes(msg), notes=tuple(notes))
+    head = header_lines(triage, config, draft, now or datetime.now(UTC))
+    parts = [attachment_bytes(p.filename, p.data) for p in attached]
+    raw = reply_bytes(head, text, html, parts, language)
+    return Draft(**draft, raw=raw, notes=tuple(notes))
 
 
 def packet_resolver(config: Config) -> PacketResolver:

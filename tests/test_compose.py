@@ -232,6 +232,38 @@ def test_no_header_injection_from_subject_name_or_reply_to() -> None:
     assert not re.search(rb"^Bcc:", draft.raw, re.M | re.I)
 
 
+@pytest.mark.parametrize("sep", ["\r\n", "\n", "\r", "\x85", "\u2028", "\u2029", "\x00", "\x0b", "\t"])
+def test_no_line_separator_reaches_a_header(sep: str) -> None:
+    triage = inquiry(
+        ["dosage"],
+        subject=f"Ayuda{sep}Bcc: victim@x.example{sep}{sep}body",
+        from_name=f"Eve{sep}To: other@x.example",
+        reply_to=f"eve@example.com{sep}Bcc: victim@x.example",
+        references=(f"<a@x.example>{sep}Bcc: victim@x.example", "<b@x.example>"),
+    )
+    draft = compose(triage)
+    head = draft.raw[: draft.raw.index(b"\r\n\r\n") + 2]
+    assert b"\n" not in head.replace(b"\r\n", b"") and b"\r" not in head.replace(b"\r\n", b"")
+    assert not re.search(rb"^(Bcc|To: other)", draft.raw, re.M | re.I)
+    msg = parse(draft.raw)
+    assert msg["Subject"] == draft.subject == "Re: Ayuda Bcc: victim@x.example body"
+    assert msg["To"] == draft.to_address == "maria@example.com"
+    assert msg["References"] == "<b@x.example> <q1@mail.example.com>"
+
+
+def test_a_reply_name_with_a_line_break_stays_on_one_line() -> None:
+    org = CONFIG.organisation.model_copy(update={"reply_name": "Team\r\nBcc: victim@x.example"})
+    config = CONFIG.model_copy(update={"organisation": org})
+    loader = TemplateLoader(REPLIES, "en", ["en"])
+    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    draft = compose_reply(
+        inquiry(["dosage"]), config=config, rules=StandInRules(), loader=loader, packets=fake_packets, now=now
+    )
+    assert parse(draft.raw)["From"].addresses[0].display_name == "Team Bcc: victim@x.example"
+    head = draft.raw[: draft.raw.index(b"\r\n\r\n")]  # (the signature in the body may keep its lines)
+    assert not re.search(rb"^Bcc:", head, re.M | re.I)
+
+
 def test_reply_to_is_preferred_and_our_own_address_never_used() -> None:
     assert (
         compose(inquiry(["dosage"], reply_to="Carer <carer@example.net>")).to_address == "carer@example.net"

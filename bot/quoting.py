@@ -77,7 +77,6 @@ _DISCLAIMER = re.compile(
     r"|antes\s+de\s+imprimir\s+este|por\s+favor,?\s+(?:piense|considere)\s+en\s+el\s+medio\s+ambiente)",
     re.IGNORECASE,
 )
-_QUESTION = re.compile(r"[?¿]")
 _MAX_SCAN = 5000  # lines searched for the start of a quote
 _MAX_JOIN = 3  # Gmail wraps a long attribution over up to three lines
 _MAX_SIGNATURE = 12  # lines a "-- " signature may have
@@ -136,44 +135,66 @@ def _header_block(lines: list[str], i: int) -> tuple[int, int] | None:
 def _quote_cut(lines: list[str]) -> tuple[int, int]:
     """(first line of the earliest quote marker, first line after it); (len, len) when none."""
     # Nobody writes thousands of lines above a quote; hostile text must not cost minutes.
+    # Every marker has words, every header block a colon, and an attribution (of up to
+    # _MAX_JOIN lines) ends with one: other lines are passed over without the patterns.
+    colon_end = [ln.rstrip().endswith(":") for ln in lines[: _MAX_SCAN + _MAX_JOIN]]
     for i, line in enumerate(lines[:_MAX_SCAN]):
-        if _QUOTED.match(line):
+        if not line or line.isspace() or _is_quoted(line):
             continue
-        if _SEPARATOR.match(line) and len(line) < 120:
+        if len(line) < 120 and _SEPARATOR.match(line):
             return i, i + 1
-        block = _header_block(lines, i)
-        if block:
-            return block
-        span = _is_attribution(lines, i)
-        if span:
-            return i, i + span
+        if ":" in line:
+            block = _header_block(lines, i)
+            if block:
+                return block
+        if True in colon_end[i : i + _MAX_JOIN]:
+            span = _is_attribution(lines, i)
+            if span:
+                return i, i + span
     return len(lines), len(lines)
+
+
+def _is_quoted(line: str) -> bool:
+    return ">" in line and _QUOTED.match(line) is not None
 
 
 def _boilerplate_cut(lines: list[str]) -> int:
     """The first signature, mobile footer or disclaimer line that has words above it."""
-    # Suffix tallies, so that hostile input with many candidate lines stays linear.
-    question_below = [False] * (len(lines) + 1)
-    words_below = [0] * (len(lines) + 1)
+    # Lines from last_question on have a question at or below them.
+    last_question = -1
     for i in range(len(lines) - 1, -1, -1):
-        question_below[i] = question_below[i + 1] or bool(_QUESTION.search(lines[i]))
-        words_below[i] = words_below[i + 1] + bool(lines[i].strip())
+        if "?" in lines[i] or "¿" in lines[i]:
+            last_question = i
+            break
     seen_words = False
     for i, line in enumerate(lines):
+        if not line or line.isspace():
+            continue  # no footer is blank
         if not seen_words:
-            seen_words = bool(line.strip())
+            seen_words = True
             continue
         if _MOBILE.match(line):
             return i
         # "--" may also be a writer's divider, and "Confidential:" a writer's warning: only a
         # tail with no question in it is a signature or a disclaimer.
-        if question_below[i]:
+        if i <= last_question:
             continue
-        if _SIGNATURE.match(line) and words_below[i + 1] <= _MAX_SIGNATURE:
+        if _SIGNATURE.match(line) and _words(lines, i + 1) <= _MAX_SIGNATURE:
             return i
         if len(line) < 2000 and _DISCLAIMER.match(line):
             return i
     return len(lines)
+
+
+def _words(lines: list[str], start: int) -> int:
+    """How many lines from ``start`` on have words (no more than needed to exceed a signature)."""
+    count = 0
+    for line in lines[start:]:
+        if line and not line.isspace():
+            count += 1
+            if count > _MAX_SIGNATURE:
+                break
+    return count
 
 
 def _strip_blank(text: str) -> str:
@@ -183,14 +204,14 @@ def _strip_blank(text: str) -> str:
 def _split(lines: list[str], index: list[int], depth: int) -> list[int]:
     """The positions (from ``index``) of the lines that are new text."""
     start, after = _quote_cut(lines)
-    head = [(i, ln) for i, ln in zip(index[:start], lines[:start], strict=True) if not _QUOTED.match(ln)]
+    head = [(i, ln) for i, ln in zip(index[:start], lines[:start], strict=True) if not _is_quoted(ln)]
     cut = _boilerplate_cut([ln for _, ln in head])
     new = head[:cut]
     if any(ln.strip() for _, ln in new) or depth >= _MAX_DEPTH or start == len(lines):
         return [i for i, _ in new]
     # Nothing above the quote: a bottom-posted reply, or a forward with no
     # comment. Look for the person's words under the quote instead.
-    rest = [(i, ln) for i, ln in zip(index[after:], lines[after:], strict=True) if not _QUOTED.match(ln)]
+    rest = [(i, ln) for i, ln in zip(index[after:], lines[after:], strict=True) if not _is_quoted(ln)]
     return _split([ln for _, ln in rest], [i for i, _ in rest], depth + 1)
 
 

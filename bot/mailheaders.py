@@ -11,10 +11,11 @@ import binascii
 import email
 import email.utils
 import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from email.message import Message
 
 from bot.charsets import decode_bytes
+from bot.fastaddress import PlainAddressHeader
 from bot.parse_error import POLICY
 
 _BARE_ADDRESS = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
@@ -28,6 +29,7 @@ _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _ESCAPED_RUN = re.compile(r"[\ud800-\udfff]+")
 HEADER_JUNK = re.compile(r"[\x00-\x1f\x7f]+")
+_C1 = re.compile(r"[\x80-\x9f]")
 
 
 def decode_words(value: str, *, structured: bool = False) -> str:
@@ -88,33 +90,49 @@ def _decode_run(match: re.Match[str]) -> str:
 
 def _cp1252_controls(value: str) -> str:
     # C1 controls never occur in real text: they are Windows-1252 read as ISO-8859-1.
-    return re.sub(r"[\x80-\x9f]", lambda m: m.group().encode("latin-1").decode("cp1252", "replace"), value)
+    return _C1.sub(lambda m: m.group().encode("latin-1").decode("cp1252", "replace"), value)
 
 
 # By lower-case name: (parsed address header or None, value as decoded, clean one-line value).
 _Parsed = dict[str, list[tuple[object | None, str, str]]]
 
 
-def read_headers(msg: Message, defects: list[str]) -> tuple[list[tuple[str, str]], _Parsed]:
-    """Every header as (name, clean value), and every header by lower-case name."""
+def read_headers(
+    items: Iterable[tuple[str, object]],
+    defects: list[str],
+    address_header: Callable[[str, str], object] = POLICY.header_factory,
+) -> tuple[list[tuple[str, str]], _Parsed]:
+    """Every header as (name, clean value), and every header by lower-case name.
+
+    ``items`` are the message's ``raw_items()``; ``address_header`` parses
+    an address header as ``email.policy.default`` does (the parse stage
+    passes a faster one that gives the same header for simple addresses).
+    """
     pairs: list[tuple[str, str]] = []
     parsed: _Parsed = {}
-    for name, raw in msg.raw_items():
-        name = HEADER_JUNK.sub("", fix_text(str(name)))[:200]
+    for name, raw in items:
+        name = str(name)
+        # Printable ASCII (nearly every header) has nothing to repair: the checks are skipped.
+        if not (name.isascii() and name.isprintable()):
+            name = HEADER_JUNK.sub("", fix_text(name))
+        name = name[:200]
         structured = name.lower() in _ADDRESS_HEADERS
-        unfolded = _FOLD.sub("", str(raw))
+        raw = str(raw)
+        unfolded = _FOLD.sub("", raw) if "\n" in raw else raw
         value = decode_words(fix_text(unfolded), structured=structured)
         header: object | None = None
         text = value
         if structured:
             try:
-                header = POLICY.header_factory(name, value)
+                header = address_header(name, value)
                 text = str(header)
                 defects.extend(f"{name}: {type(d).__name__}" for d in header.defects)
             except Exception:  # noqa: BLE001 - a header the email package cannot parse is kept raw
                 header = None
                 defects.append(f"{name}: unparseable")
-        text = " ".join(HEADER_JUNK.sub(" ", _cp1252_controls(fix_text(text))).split())
+        if not (text.isascii() and text.isprintable()):
+            text = HEADER_JUNK.sub(" ", _cp1252_controls(fix_text(text)))
+        text = " ".join(text.split())
         pairs.append((name, text))
         parsed.setdefault(name.lower(), []).append((header, value, text))
     return pairs, parsed
@@ -128,10 +146,13 @@ def addresses(values: list[tuple[object | None, str, str]]) -> list[tuple[str, s
             addrs = [(a.display_name, a.addr_spec) for a in header.addresses]  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001 - unparsable: fall back to the lenient parser
             addrs = []
-        lenient = [(decode_words(n), a) for n, a in email.utils.getaddresses([value])]
+        # The lenient reading is needed only when the strict one lacks an address or a name;
+        # for the plain mailboxes of bot.fastaddress it cannot fail, so it is left until then.
+        lenient = None if isinstance(header, PlainAddressHeader) else _lenient(value)
         if not any(addr for _, addr in addrs):
-            addrs = lenient
+            addrs = lenient if lenient is not None else _lenient(value)
         elif not any(name for name, _ in addrs):
+            lenient = lenient if lenient is not None else _lenient(value)
             # The old comment form, "MAILER-DAEMON@host (Mail Delivery System)", names only there.
             names = {addr.lower(): name for name, addr in lenient}
             addrs = [(names.get(addr.lower(), ""), addr) for _, addr in addrs]
@@ -144,6 +165,10 @@ def addresses(values: list[tuple[object | None, str, str]]) -> list[tuple[str, s
             if addr and not any(c.isspace() for c in addr):
                 found.append((" ".join(str(name).split()), addr))
     return found
+
+
+def _lenient(value: str) -> list[tuple[str, str]]:
+    return [(decode_words(n), a) for n, a in email.utils.getaddresses([value])]
 
 
 def first(parsed: _Parsed, name: str) -> str:

@@ -15,14 +15,16 @@ from __future__ import annotations
 import hashlib
 import re
 
+from bot.fastaddress import address_header
 from bot.htmltext import html_to_text
 from bot.mailheaders import MSGID, addresses, first, message_id_of, parse_date, read_headers
 from bot.message import ParsedMessage
 from bot.mimebody import Body, walk_body
-from bot.parse_error import ParseError, load_message
+from bot.mimesplit import split_message
+from bot.parse_error import MAX_DEPTH, ParseError, load_message
 from bot.quoting import split_quoted
 
-__all__ = ["ParseError", "parse_message"]
+__all__ = ["ParseError", "parse_message", "parse_message_reference"]
 
 # Headers that any mail has; a file with none of them is not an email.
 _MAIL_HEADERS = frozenset(
@@ -54,6 +56,20 @@ def parse_message(raw: bytes, *, max_bytes: int = 25_000_000, max_parts: int = 2
     ``max_bytes``, has more than ``max_parts`` MIME parts, nests deeper than
     the email package or this module can follow, or has no mail headers.
     """
+    return _parse(raw, max_bytes, max_parts, fast=True)
+
+
+def parse_message_reference(
+    raw: bytes, *, max_bytes: int = 25_000_000, max_parts: int = 200
+) -> ParsedMessage:
+    """:func:`parse_message` through the email package's own parser only: slower, the same result.
+
+    Kept as the reference the fast path is tested against (``tests/test_parse_fast.py``).
+    """
+    return _parse(raw, max_bytes, max_parts, fast=False)
+
+
+def _parse(raw: bytes, max_bytes: int, max_parts: int, fast: bool) -> ParsedMessage:
     raw = bytes(raw)
     if len(raw) > max_bytes:
         raise ParseError(f"message is {len(raw)} bytes, over the {max_bytes}-byte limit")
@@ -61,18 +77,26 @@ def parse_message(raw: bytes, *, max_bytes: int = 25_000_000, max_parts: int = 2
     if raw.startswith(_OLE_MAGIC):
         raise ParseError("an Outlook .msg file, not an RFC 822 email: save it as .eml")
     defects: list[str] = []
-    msg = load_message(raw)
-    headers, parsed = read_headers(msg, defects)
-    if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
-        # RFC 822's obsolete syntax allows space before the colon ("Subject : hi").
-        head, sep, body = raw.partition(b"\n\n") if b"\r\n\r\n" not in raw else raw.partition(b"\r\n\r\n")
-        fixed = _OBS_COLON.sub(rb"\1:", head)
-        if fixed != head:
-            msg = load_message(fixed + sep + body)
-            defects = ["obsolete header syntax"]
-            headers, parsed = read_headers(msg, defects)
-    if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
-        raise ParseError("no mail headers: this is not an email")
+    # Well-formed mail is split without the feed parser (the same tree); the rest goes through it.
+    split = split_message(raw, max_parts, MAX_DEPTH) if fast else None
+    if split is not None:
+        items, msg = split
+        headers, parsed = read_headers(items, defects, address_header)
+        if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
+            return _parse(raw, max_bytes, max_parts, fast=False)  # obsolete syntax, or not mail
+    else:
+        msg = load_message(raw)
+        headers, parsed = read_headers(msg.raw_items(), defects)
+        if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
+            # RFC 822's obsolete syntax allows space before the colon ("Subject : hi").
+            head, sep, body = raw.partition(b"\n\n") if b"\r\n\r\n" not in raw else raw.partition(b"\r\n\r\n")
+            fixed = _OBS_COLON.sub(rb"\1:", head)
+            if fixed != head:
+                msg = load_message(fixed + sep + body)
+                defects = ["obsolete header syntax"]
+                headers, parsed = read_headers(msg.raw_items(), defects)
+        if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
+            raise ParseError("no mail headers: this is not an email")
     found = Body()
     try:
         walk_body(msg, max_parts, found)

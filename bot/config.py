@@ -140,6 +140,18 @@ class Schedule(_Section):
     send_seconds: int = Field(30, ge=1, description="How often the worker sends approved replies.")
 
 
+class Ingest(_Section):
+    processes: int = Field(
+        0,
+        ge=0,
+        description="Worker processes that parse, triage and draft a large batch: 0 = one per CPU core, "
+        "1 = none (all in the fetching process).",
+    )
+    pool_min_batch: int = Field(
+        20, ge=1, description="Smallest batch handed to the worker processes; smaller ones run in place."
+    )
+
+
 class Paths(_Section):
     rules: Path = Field(Path("rules.yaml"), description="The reply rules file.")
     replies: Path = Field(
@@ -186,6 +198,7 @@ class Config(_Section):
     languages: Languages = Languages()
     screening: Screening = Screening()
     schedule: Schedule = Schedule()
+    ingest: Ingest = Ingest()
     paths: Paths = Paths()
     notifications: Notifications = Notifications()
     retention: Retention = Retention()

@@ -15,9 +15,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import faults
-from bot.ingest import Fetched, ingest
+from bot.ingest import Fetched, ingest_batch
+from bot.pool import PoolBroken
 from bot.services import Services
 from bot.sources import MailSource, open_source
 from bot.store import FolderState, Inquiry, InquiryState
@@ -120,25 +122,30 @@ def _fetch_uids(
             return False
         batch = uids[start : start + batch_size]
         fetched = source.fetch(batch)
-        stored: list[int] = []
-        quarantined: set[int] = set()
+        # A UID missing from the FETCH was expunged between SEARCH and FETCH.
+        items = [Fetched(source.name, uidvalidity, uid, fetched[uid]) for uid in batch if uid in fetched]
         with services.store.session() as s:
-            for uid in batch:
-                raw = fetched.get(uid)
-                if raw is None:  # expunged between SEARCH and FETCH
-                    continue
-                state = ingest(services, s, Fetched(source.name, uidvalidity, uid, raw))
-                if state is not None:
-                    report.fetched += 1
-                    report.states[state] += 1
-                    stored.append(uid)
-                    if state == InquiryState.QUARANTINED:
-                        quarantined.add(uid)
+            done = _ingest(services, s, items)
             faults.point("ingest:before-commit")
+        stored = [item.uid for item, _ in done]
+        quarantined = {item.uid for item, state in done if state == InquiryState.QUARANTINED}
+        report.fetched += len(done)
+        report.states.update(state for _, state in done)
         # Committed: only now is it safe to touch the mailbox.
         faults.point("ingest:after-commit")
         source.mark_processed(stored, frozenset(quarantined))
     return True
+
+
+def _ingest(services: Services, session: Session, items: list[Fetched]) -> list[tuple[Fetched, str]]:
+    """Ingest one batch, in the worker processes when it is large enough to be worth sending there."""
+    pool = services.prepare_pool() if len(items) >= services.config.ingest.pool_min_batch else None
+    if pool is not None:
+        try:
+            return ingest_batch(services, session, items, pool)
+        except PoolBroken:
+            pass  # logged by the pool; nothing was written yet
+    return ingest_batch(services, session, items)
 
 
 def fetch_once(services: Services, stop: threading.Event | None = None) -> FetchReport:

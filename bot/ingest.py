@@ -98,6 +98,8 @@ def ingest_batch(
     decided again here, after the earlier one is recorded, exactly as if
     the two had come in two fetches.
     """
+    if not items:
+        return []
     now = now or datetime.now(UTC)
     source = {item.source for item in items}
     stored = set(

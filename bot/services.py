@@ -18,6 +18,7 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.compose import PacketResolver
+    from bot.pool import PreparePool
     from bot.templates import TemplateLoader
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,19 @@ class Services:
             self._cache["packets"] = packet_resolver(self.config)
         return self._cache["packets"]  # type: ignore[return-value]
 
+    def prepare_pool(self) -> PreparePool | None:
+        """The worker processes for large batches, started on first use; None when configured off."""
+        if "pool" not in self._cache:
+            from bot.pool import PreparePool, pool_size
+
+            size = pool_size(self.config)
+            self._cache["pool"] = PreparePool(self.config, size) if size else None
+        return self._cache["pool"]  # type: ignore[return-value]
+
     def close(self) -> None:
+        pool = self._cache.pop("pool", None)
+        if pool is not None:
+            pool.close()  # type: ignore[attr-defined]
         self.store.close()
 
 

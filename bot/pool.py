@@ -1,0 +1,120 @@
+"""Worker processes for the CPU-heavy half of ingestion: parse, triage and draft.
+
+One process owns the mailbox connection and every database write
+(:mod:`bot.fetch`, :func:`bot.ingest.ingest_batch`). A large batch is cut
+into one contiguous chunk per worker; each worker prepares its chunk with
+:func:`bot.prepare.prepare`, reading the ledger through its own connection,
+and the results come back in the batch's order to be recorded in one
+transaction. Nothing a worker does is visible until that commit, so a
+crash anywhere still stores a message completely or not at all.
+
+Workers are started by a fork server with the heavy modules preloaded,
+never forked from the running process (the worker and the web app run
+threads, which ``fork`` does not copy safely). A worker that dies breaks the
+pool: the batch is then prepared in place and a new pool is started for the
+next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from multiprocessing.connection import Connection
+
+from bot.config import Config
+from bot.prepare import Prepared, prepare
+from bot.services import Services, build_services
+
+log = logging.getLogger(__name__)
+
+_PRELOAD = ["bot.prepare", "bot.language", "bot.match", "bot.compose", "sqlalchemy.orm"]
+
+# The worker process's own services (one database connection, rules, templates, packets).
+_services: Services | None = None
+
+
+class PoolBroken(RuntimeError):
+    """A worker process died; the batch must be prepared in place."""
+
+
+def cpu_count() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def pool_size(config: Config) -> int:
+    """How many worker processes ``config`` asks for: 0 means one per core; 1 (or one core) means none."""
+    wanted = config.ingest.processes or cpu_count()
+    return wanted if wanted > 1 else 0
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    # The pipe's only writer is the parent: EOF means it is gone, even killed with SIGKILL
+    # (a worker must not outlive it, holding the parent's stdout open and the next run's batch).
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()
+    os._exit(0)
+
+
+def _start(config: Config, lifeline: Connection) -> None:
+    global _services
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True, name="lifeline").start()
+    _services = build_services(config, upgrade=False)  # the parent migrated the database
+    # Ready before the first batch: templates, reply languages, the packet catalogue, compiled rules.
+    _services.template_loader()
+    _services.reply_languages()
+    _services.packet_resolver()
+    _ = _services.rules.current().compiled
+
+
+def _prepare_chunk(raws: list[bytes], now: datetime) -> list[Prepared]:
+    assert _services is not None, "worker not started"
+    with _services.store.session() as session:
+        return prepare(_services, session, raws, now)
+
+
+class PreparePool:
+    """``processes`` workers preparing batches for :func:`bot.ingest.ingest_batch` (a ``Preparer``)."""
+
+    def __init__(self, config: Config, processes: int) -> None:
+        self.config, self.processes = config, processes
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            lifeline, self._lifeline = context.Pipe(duplex=False)
+            self._executor = ProcessPoolExecutor(
+                self.processes, mp_context=context, initializer=_start, initargs=(self.config, lifeline)
+            )
+        return self._executor
+
+    def __call__(self, raws: Sequence[bytes], now: datetime) -> list[Prepared]:
+        """The prepared messages, in the order of ``raws``; raises :class:`PoolBroken` if a worker died."""
+        size = -(-len(raws) // self.processes)
+        chunks = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
+        try:
+            results = list(self._pool().map(_prepare_chunk, chunks, [now] * len(chunks)))
+        except BrokenProcessPool as exc:
+            log.error("a worker process died; preparing this batch in place", extra={"event": "pool_broken"})
+            self.close()
+            raise PoolBroken(str(exc)) from exc
+        return [prepared for chunk in results for prepared in chunk]
+
+    def close(self) -> None:
+        """Stop the workers (they finish the chunk in hand first)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+            self._lifeline.close()

@@ -1,0 +1,129 @@
+"""The worker processes that prepare large batches: same outcome, and they never outlive or lose work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.ingest import Fetched, ingest_batch
+from bot.pool import PoolBroken, PreparePool, pool_size
+from bot.store import Inquiry
+from tests.unit.conftest import unit_services
+from tests.unit.test_batch_ingest import START, _batch, _history, _outcome
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_pool_decides_a_batch_as_the_fetching_process_does(tmp_path: Path) -> None:
+    outcomes = []
+    for mode in ("in place", "pool"):
+        services = unit_services(tmp_path / mode.replace(" ", "_"), screening={"daily_cap": 2})
+        _history(services)
+        items = [Fetched("md", 1, uid, raw) for uid, raw in enumerate(_batch(services), start=10)]
+        pool = PreparePool(services.config, 2) if mode == "pool" else None
+        with services.store.session() as s:
+            ingest_batch(services, s, items, pool, now=START)
+        if pool:
+            pool.close()
+        outcomes.append(_outcome(services))
+        services.close()
+    assert outcomes[1] == outcomes[0]
+    assert {row[1] for row in outcomes[0]} >= {"drafted", "manual", "noted", "duplicate", "quarantined"}
+
+
+def test_a_dead_worker_is_reported_and_the_next_batch_gets_a_new_pool(tmp_path: Path) -> None:
+    services = unit_services(tmp_path)
+    pool = PreparePool(services.config, 2)
+    raws = [
+        f"From: p{n}@example.com\r\nSubject: Dose\r\n\r\nWhat is the dose?\r\n".encode() for n in range(4)
+    ]
+    assert len(pool(raws, START)) == 4
+    workers = list(pool._executor._processes)  # type: ignore[union-attr]
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    try:
+        pool(raws, START)
+    except PoolBroken:
+        pass
+    else:  # the executor may notice only at the next submission
+        raise AssertionError("a pool whose workers were killed kept answering")
+    prepared = pool(raws, START)
+    assert [p.action.value for p in prepared] == ["draft"] * 4
+    assert not set(pool._executor._processes) & set(workers)  # type: ignore[union-attr]
+    pool.close()
+    services.close()
+
+
+def test_a_broken_pool_loses_nothing_the_batch_is_prepared_in_place(tmp_path: Path) -> None:
+    services = unit_services(tmp_path)
+
+    def broken(raws: list[bytes], now: datetime) -> list[object]:
+        raise PoolBroken("a worker died")
+
+    from bot.fetch import _ingest
+
+    services._cache["pool"] = type(
+        "Broken", (), {"__call__": staticmethod(broken), "close": lambda self: None}
+    )()
+    raws = [
+        f"From: p{n}@example.com\r\nSubject: Dose\r\n\r\nWhat is the dose?\r\n".encode() for n in range(25)
+    ]
+    with services.store.session() as s:
+        done = _ingest(services, s, [Fetched("md", 1, uid, raw) for uid, raw in enumerate(raws, start=1)])
+    assert [state for _, state in done] == ["drafted"] * 25
+    with services.store.session() as s:
+        assert len(s.scalars(select(Inquiry.id)).all()) == 25
+    services.close()
+
+
+def test_workers_exit_when_the_fetching_process_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "victim.py"
+    script.write_text(
+        f"""
+import os, sys
+from pathlib import Path
+sys.path.insert(0, {str(ROOT)!r})
+from bot.pool import PreparePool
+from tests.unit.conftest import unit_services
+from tests.unit.test_batch_ingest import START
+
+if __name__ == "__main__":
+    services = unit_services(Path({str(tmp_path)!r}))
+    pool = PreparePool(services.config, 2)
+    pool([b"From: a@example.com\\r\\nSubject: Dose\\r\\n\\r\\nWhat is the dose?\\r\\n"] * 4, START)
+    print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
+    os.kill(os.getpid(), 9)
+"""
+    )
+    # stdout is a pipe: a worker that outlived its parent would keep it open and hang this run.
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    pids = [int(pid) for pid in proc.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids), "a worker outlived the process that started it"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_one_core_or_one_process_means_no_pool(tmp_path: Path) -> None:
+    assert pool_size(unit_services(tmp_path / "a", ingest={"processes": 1}).config) == 0
+    assert pool_size(unit_services(tmp_path / "b", ingest={"processes": 3}).config) == 3

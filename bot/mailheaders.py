@@ -76,7 +76,7 @@ def fix_text(value: str) -> str:
     Each run of 8-bit bytes is read on its own (UTF-8, else Windows-1252),
     because one header may hold words pasted from differently encoded sources.
     """
-    if not _SURROGATES.search(value):
+    if value.isascii() or not _SURROGATES.search(value):
         return value
     return _ESCAPED_RUN.sub(_decode_run, value)
 

@@ -21,12 +21,31 @@ package, so every message gets the tree the feed parser would have built
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from functools import lru_cache
 
 from bot.fastheaders import POLICY
 
 # The feed parser's own test for a header line (or a continuation, or a Unix From line).
 _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
+
+
+class _Part(EmailMessage):
+    """An EmailMessage whose MIME parameters are read once per header value, not once per question."""
+
+    def _get_params_preserve(self, failobj: object, header: str) -> object:
+        value = self.get(header, None)
+        if value is None:
+            return failobj
+        return list(_params(str(value)))
+
+
+@lru_cache(maxsize=4096)
+def _params(value: str) -> tuple[tuple[str, object], ...]:
+    # Message._get_params_preserve itself, on the value alone: a pure function of it, so cached.
+    one = Message()
+    one._headers = [("x", value)]
+    return tuple(one._get_params_preserve(None, "x"))
 
 
 class _Tooling(Exception):
@@ -110,7 +129,7 @@ def _part(
     counter[0] += 1
     if counter[0] > max_parts or depth > max_depth:
         raise _Tooling  # the feed parser's tree, then the walk, decides the error
-    msg = EmailMessage(POLICY)
+    msg = _Part(POLICY)
     items, body = _headers(text, pos, end)
     msg._headers = items
     if parent is not None and parent.get_content_type() == "multipart/digest":

@@ -77,6 +77,7 @@ _DISCLAIMER = re.compile(
     r"|antes\s+de\s+imprimir\s+este|por\s+favor,?\s+(?:piense|considere)\s+en\s+el\s+medio\s+ambiente)",
     re.IGNORECASE,
 )
+_BLANK_RUN = re.compile(r"\n{3,}")
 _MAX_SCAN = 5000  # lines searched for the start of a quote
 _MAX_JOIN = 3  # Gmail wraps a long attribution over up to three lines
 _MAX_SIGNATURE = 12  # lines a "-- " signature may have
@@ -135,11 +136,14 @@ def _header_block(lines: list[str], i: int) -> tuple[int, int] | None:
 def _quote_cut(lines: list[str]) -> tuple[int, int]:
     """(first line of the earliest quote marker, first line after it); (len, len) when none."""
     # Nobody writes thousands of lines above a quote; hostile text must not cost minutes.
-    # Every marker has words, every header block a colon, and an attribution (of up to
-    # _MAX_JOIN lines) ends with one: other lines are passed over without the patterns.
-    colon_end = [ln.rstrip().endswith(":") for ln in lines[: _MAX_SCAN + _MAX_JOIN]]
+    # Every marker has words and every header block a colon; an attribution (of up to
+    # _MAX_JOIN lines) ends with one: other lines are passed over without those patterns.
+    attribution_starts: set[int] = set()
+    for j, line in enumerate(lines[: _MAX_SCAN + _MAX_JOIN]):
+        if ":" in line and line.rstrip().endswith(":"):
+            attribution_starts.update(range(j - _MAX_JOIN + 1, j + 1))
     for i, line in enumerate(lines[:_MAX_SCAN]):
-        if not line or line.isspace() or _is_quoted(line):
+        if not line or line.isspace() or (">" in line and _QUOTED.match(line)):
             continue
         if len(line) < 120 and _SEPARATOR.match(line):
             return i, i + 1
@@ -147,7 +151,7 @@ def _quote_cut(lines: list[str]) -> tuple[int, int]:
             block = _header_block(lines, i)
             if block:
                 return block
-        if True in colon_end[i : i + _MAX_JOIN]:
+        if i in attribution_starts:
             span = _is_attribution(lines, i)
             if span:
                 return i, i + span
@@ -179,7 +183,7 @@ def _boilerplate_cut(lines: list[str]) -> int:
         # tail with no question in it is a signature or a disclaimer.
         if i <= last_question:
             continue
-        if _SIGNATURE.match(line) and _words(lines, i + 1) <= _MAX_SIGNATURE:
+        if line.startswith("--") and _SIGNATURE.match(line) and _words(lines, i + 1) <= _MAX_SIGNATURE:
             return i
         if len(line) < 2000 and _DISCLAIMER.match(line):
             return i
@@ -198,7 +202,9 @@ def _words(lines: list[str], start: int) -> int:
 
 
 def _strip_blank(text: str) -> str:
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n").rstrip()
+    if "\n\n\n" in text:
+        text = _BLANK_RUN.sub("\n\n", text)
+    return text.strip("\n").rstrip()
 
 
 def _split(lines: list[str], index: list[int], depth: int) -> list[int]:
@@ -230,6 +236,8 @@ def split_quoted(text: str) -> tuple[str, str]:
         return "", ""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     new = set(_split(lines, list(range(len(lines))), 0))
+    if len(new) == len(lines):  # no quote and no boilerplate: the whole text is new
+        return _strip_blank("\n".join(lines)), ""
     new_text = "\n".join(ln for i, ln in enumerate(lines) if i in new)
     quoted_text = "\n".join(ln for i, ln in enumerate(lines) if i not in new)
     return _strip_blank(new_text), _strip_blank(quoted_text)

@@ -192,6 +192,22 @@ def test_footer_then_quote() -> None:
     assert quoted.startswith("Enviado desde mi iPhone") and quoted.endswith("> Gracias.")
 
 
+def test_an_attribution_ending_in_unicode_blanks_still_starts_the_quote() -> None:
+    # Lines are only checked against the attribution patterns when one of them ends with a
+    # colon; blanks after it (a no-break space from a web client) must not hide it.
+    text = "Is 50 mg right?\n\nOn Mon, 5 Jan 2026 at 10:00, ALS B12 Help\nwrote:\u00a0\t\n> Use 25 mg.\n"
+    new_text, quoted = split_quoted(text)
+    assert new_text == "Is 50 mg right?"
+    assert quoted.startswith("On Mon, 5 Jan 2026") and quoted.endswith("> Use 25 mg.")
+
+
+def test_a_signature_below_many_blank_lines_is_cut_and_the_blank_run_closed() -> None:
+    text = "Where do I send the form?\n\n\n\n\nThanks\n-- \nAna Pérez\nMadrid"
+    new_text, quoted = split_quoted(text)
+    assert new_text == "Where do I send the form?\n\nThanks"
+    assert quoted == "-- \nAna Pérez\nMadrid"
+
+
 # -- where the new words are not at the top ---------------------------------------------
 
 

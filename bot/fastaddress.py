@@ -29,7 +29,11 @@ _EW = r"=\?utf-8\?b\?[A-Za-z0-9+/]*={0,2}\?="
 _WORD = rf"(?:{_EW}|{_ATOM})"
 _DOT_ATOM = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
 _ADDR = rf"({_DOT_ATOM})@({_DOT_ATOM})"
-_SIMPLE = re.compile(rf"[ \t]*(?:(?:({_WORD}(?:[ \t]+{_WORD})*)([ \t]*))?<{_ADDR}>|{_ADDR})[ \t]*")
+# A quoted display name: kept as written, so no quote, backslash or encoded word inside it.
+_QUOTED = r'"((?:[^"\\=]|=(?!\?))+)"'
+_SIMPLE = re.compile(
+    rf"[ \t]*(?:(?:{_QUOTED}[ \t]*|({_WORD}(?:[ \t]+{_WORD})*)([ \t]*))?<{_ADDR}>|{_ADDR})[ \t]*"
+)
 _BLANKS = re.compile(r"[ \t]+")
 _EW_WORD = re.compile(_EW)
 
@@ -57,9 +61,13 @@ def address_header(name: str, value: str) -> object:
     """
     match = _SIMPLE.fullmatch(value)
     if match:
-        phrase, blank, local, domain, bare_local, bare_domain = match.groups()
+        quoted, phrase, blank, local, domain, bare_local, bare_domain = match.groups()
         if local is None:
             return PlainAddressHeader(Address("", bare_local, bare_domain))
+        if quoted is not None:
+            if quoted.isprintable():
+                return PlainAddressHeader(Address(quoted, local, domain))
+            return POLICY.header_factory(name, value)
         words = _display_words(phrase or "", bool(blank))
         if words is not None:
             return PlainAddressHeader(Address(" ".join(words), local, domain))

@@ -24,7 +24,7 @@ __all__ = ["POLICY"]
 _TOKEN = r"[A-Za-z0-9!#$&+.^_`|~-]+"
 # A quoted value of printable ASCII with no quote, backslash or encoded word in it.
 _QUOTED = r'"(?:[ !#-<>-\[\]-~]|=(?!\?))+"'
-_PARAM = rf"; *({_TOKEN})=({_TOKEN}|{_QUOTED})"
+_PARAM = rf";[ \t]*({_TOKEN})=({_TOKEN}|{_QUOTED})"
 _PARAMS = re.compile(_PARAM)
 _PLAIN = {
     "content-type": re.compile(rf"{_TOKEN}/{_TOKEN}(?:{_PARAM})*"),

@@ -1,0 +1,129 @@
+"""All the rules' regex patterns, run on one message: only those whose needed words it has.
+
+Contract of :meth:`PatternSet.matches`: given a message's folded text cut
+into words (:class:`bot.tokenized.Tokenized`), it returns
+``(pattern index, match)`` pairs exactly as running every pattern's
+``finditer`` over the flattened text (line breaks and tabs as spaces), in
+pattern order, would: a pattern is skipped only when one of its needs
+(:func:`bot.patternwords.needed_words`) is missing, which proves it finds
+nothing, and it runs through :class:`bot.patternscan.PatternScan`, which
+finds the same matches as ``finditer``.
+
+Each pattern's cheapest need made of words and heads only is its
+*trigger*: the patterns a message can reach are found by intersecting its
+tokens with one dict of trigger words (and its heads with one of trigger
+heads), so a message costs a few set operations, not a test per pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import compress, count
+
+from bot.patternscan import PatternScan, plan
+from bot.patternwords import Need, cost
+from bot.tokenized import HEAD, Tokenized
+
+__all__ = ["PatternSet", "flatten"]
+
+# Whitespace a pattern sees as one space (each one character, so offsets still agree).
+_FLAT = "\n\r\t\f\v"
+
+
+def flatten(folded: str) -> str:
+    """``folded`` with every line break, tab, form feed or vertical tab made a space."""
+    for c in _FLAT:
+        if c in folded:
+            folded = folded.replace(c, " ")
+    return folded
+
+
+def _holds(need: Need, words: set[str], heads: set[str], folded: str) -> bool:
+    need_words, need_heads, pieces = need
+    return (
+        not need_words.isdisjoint(words)
+        or not need_heads.isdisjoint(heads)
+        or any(piece in folded for piece in pieces)
+    )
+
+
+class PatternSet:
+    """The compiled patterns of a Rules, indexed by the words that trigger them."""
+
+    def __init__(self, regexes: Sequence[re.Pattern[str]]) -> None:
+        self.scans: list[PatternScan] = [plan(r) for r in regexes]
+        self.rest: list[tuple[Need, ...]] = []  # the needs left to check once triggered
+        self.always: list[int] = []  # patterns without a trigger: checked on every message
+        self.by_word: dict[str, list[int]] = {}
+        self.by_head: dict[str, list[int]] = {}
+        for i, scan in enumerate(self.scans):
+            triggers = [n for n in scan.needs if not n[2]]
+            trigger = min(triggers, key=cost) if triggers else None
+            if trigger is None:
+                self.always.append(i)
+                self.rest.append(scan.needs)
+                continue
+            # Once triggered, only the other set lookups: a substring search costs about what the run does.
+            self.rest.append(tuple(n for n in triggers if n is not trigger))
+            for word in trigger[0]:
+                self.by_word.setdefault(word, []).append(i)
+            for head in trigger[1]:
+                self.by_head.setdefault(head, []).append(i)
+        # Where a match can start (PatternScan.starts): the patterns each start word or prefix leads to.
+        self.by_start: dict[str, list[int]] = {}
+        self.by_start_head: dict[str, list[tuple[str, int]]] = {}
+        for i, scan in enumerate(self.scans):
+            if scan.starts is not None:
+                for word in scan.starts[0]:
+                    self.by_start.setdefault(word, []).append(i)
+                for prefix in scan.starts[1]:
+                    self.by_start_head.setdefault(prefix[:HEAD], []).append((prefix, i))
+        self.start_words = frozenset(self.by_start)
+        self.start_heads = frozenset(self.by_start_head)
+        self.trigger_words = frozenset(self.by_word)
+        self.trigger_heads = frozenset(self.by_head)
+
+    def matches(self, tokens: Tokenized) -> list[tuple[int, re.Match[str]]]:
+        """Every pattern's matches in the flattened text, pattern by pattern (see the module docstring)."""
+        words, heads, folded = tokens.distinct, tokens.heads, tokens.folded
+        reached = set(self.always)
+        for word in self.trigger_words.intersection(words):
+            reached.update(self.by_word[word])
+        for head in self.trigger_heads.intersection(heads):
+            reached.update(self.by_head[head])
+        runnable = [i for i in sorted(reached) if all(_holds(n, words, heads, folded) for n in self.rest[i])]
+        if not runnable:
+            return []
+        flat = flatten(folded)
+        where = {i: [] for i in runnable if self.scans[i].starts is not None}
+        if where:
+            self._fill_starts(tokens, where)
+        out: list[tuple[int, re.Match[str]]] = []
+        for i in runnable:
+            starts = where.get(i)
+            found = (
+                self.scans[i].finditer(flat) if starts is None else self.scans[i].from_starts(flat, starts)
+            )
+            out.extend((i, m) for m in found)
+        return out
+
+    def _fill_starts(self, tokens: Tokenized, where: dict[int, list[int]]) -> None:
+        """Append to ``where[i]``, in order, the offsets of the tokens where pattern i can start."""
+        owners: dict[str, list[int]] = {}  # word -> the runnable patterns that can start there
+        for word in self.start_words.intersection(tokens.distinct):
+            mine = [i for i in self.by_start[word] if i in where]
+            if mine:
+                owners[word] = mine
+        present = self.start_heads.intersection(tokens.heads)
+        for word in tokens.headed(present) if present else ():
+            mine = owners.get(word, [])
+            for prefix, i in self.by_start_head[word[:HEAD]]:
+                if i in where and i not in mine and word.startswith(prefix):
+                    mine = [*mine, i]
+            if mine:
+                owners[word] = mine
+        offsets, ws = tokens.offsets(), tokens.words
+        for k in compress(count(), map(owners.__contains__, ws)):
+            for i in owners[ws[k]]:
+                where[i].append(offsets[2 * k])

@@ -10,7 +10,8 @@ sliced, and header objects come from :mod:`bot.fastheaders` (made by the
 email package once, not once a message).
 
 It returns None whenever the message is outside what it handles exactly:
-bare CR line ends, a header block the feed parser would flag as defective,
+a bare CR in a header or next to a boundary (the feed parser ends lines
+there), a header block the feed parser would flag as defective,
 a missing or repeated boundary, ``message/*`` parts (forwards, reports),
 ``multipart/digest``, a non-identity transfer encoding on a multipart, or
 more parts or depth than the limits. The caller then uses the email

@@ -8,6 +8,11 @@ search finds nothing the text is looked for in forwarded messages, parts
 marked as attachments, delivery-status reports and multiparts whose boundary
 is broken. Only what truly cannot be handled raises :class:`ParseError`, and
 the caller quarantines the message with its reason. Nothing here logs.
+
+Well-formed mail is split by :mod:`bot.mimesplit` and its plain headers are
+read by :mod:`bot.fastaddress` and :mod:`bot.fastheaders`: the same result as
+the email package's parsers, several times faster. Everything else, and
+:func:`parse_message_reference` always, goes through the email package.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from bot.mailheaders import MSGID, addresses, first, message_id_of, parse_date, 
 from bot.message import ParsedMessage
 from bot.mimebody import Body, walk_body
 from bot.mimesplit import split_message
-from bot.parse_error import MAX_DEPTH, ParseError, load_message
+from bot.parse_error import MAX_DEPTH, POLICY, ParseError, load_message
 from bot.quoting import split_quoted
 
 __all__ = ["ParseError", "parse_message", "parse_message_reference"]
@@ -70,6 +75,7 @@ def parse_message_reference(
 
 
 def _parse(raw: bytes, max_bytes: int, max_parts: int, fast: bool) -> ParsedMessage:
+    """parse_message; with ``fast`` false only the email package's parsers are used."""
     raw = bytes(raw)
     if len(raw) > max_bytes:
         raise ParseError(f"message is {len(raw)} bytes, over the {max_bytes}-byte limit")
@@ -77,16 +83,18 @@ def _parse(raw: bytes, max_bytes: int, max_parts: int, fast: bool) -> ParsedMess
     if raw.startswith(_OLE_MAGIC):
         raise ParseError("an Outlook .msg file, not an RFC 822 email: save it as .eml")
     defects: list[str] = []
+    # Plain address headers are read without the email package's header parser (the same result).
+    address_reader = address_header if fast else POLICY.header_factory
     # Well-formed mail is split without the feed parser (the same tree); the rest goes through it.
     split = split_message(raw, max_parts, MAX_DEPTH) if fast else None
     if split is not None:
         items, msg = split
-        headers, parsed = read_headers(items, defects, address_header)
+        headers, parsed = read_headers(items, defects, address_reader)
         if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
             return _parse(raw, max_bytes, max_parts, fast=False)  # obsolete syntax, or not mail
     else:
         msg = load_message(raw)
-        headers, parsed = read_headers(msg.raw_items(), defects)
+        headers, parsed = read_headers(msg.raw_items(), defects, address_reader)
         if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
             # RFC 822's obsolete syntax allows space before the colon ("Subject : hi").
             head, sep, body = raw.partition(b"\n\n") if b"\r\n\r\n" not in raw else raw.partition(b"\r\n\r\n")
@@ -94,7 +102,7 @@ def _parse(raw: bytes, max_bytes: int, max_parts: int, fast: bool) -> ParsedMess
             if fixed != head:
                 msg = load_message(fixed + sep + body)
                 defects = ["obsolete header syntax"]
-                headers, parsed = read_headers(msg.raw_items(), defects)
+                headers, parsed = read_headers(msg.raw_items(), defects, address_reader)
         if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
             raise ParseError("no mail headers: this is not an email")
     found = Body()

@@ -62,8 +62,16 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
     ctx = TriageContext.from_config(config, services.rules.current())
     sample = common.Inquiries(seed=1).make(0)
     detect_language(parse_message(sample), ctx.rules, ctx.languages, ctx.available)
+    pool = services.prepare_pool()
+    workers: list[int] = []
+    if pool is not None:  # starting the worker processes is start-up too: not timed
+        from datetime import UTC, datetime
+
+        pool(common.Inquiries(seed=2).take(4 * pool.processes), datetime.now(UTC))
+        workers = list(pool._executor._processes)  # type: ignore[union-attr]
     warm = time.perf_counter() - t0
     rss_before = common.peak_rss_mb()
+    workers_before = {pid: common.proc_figures(pid) for pid in workers}
 
     profiler = None
     if profile:
@@ -75,6 +83,9 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
     report = fetch_once(services)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    workers_after = {pid: common.proc_figures(pid) for pid in workers}
+    own_pss = common.proc_figures(os.getpid())["pss_mb"]
+    worker_cpu = sum(workers_after[p]["cpu_seconds"] - workers_before[p]["cpu_seconds"] for p in workers)
     if profiler:
         profiler.stop()
         out = Path(profile)
@@ -94,8 +105,11 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
         "messages": report.fetched,
         "seconds": round(seconds, 3),
         "msg_per_s": round(report.fetched / seconds, 1) if seconds else 0.0,
+        "processes": len(workers),
         "cpu_seconds": round(cpu, 3),
-        "cpu_ms_per_msg": round(cpu / report.fetched * 1000, 2) if report.fetched else 0.0,
+        "worker_cpu_seconds": round(worker_cpu, 3),
+        "cpu_ms_per_msg": round((cpu + worker_cpu) / report.fetched * 1000, 2) if report.fetched else 0.0,
+        "fetching_process_cpu_ms_per_msg": round(cpu / report.fetched * 1000, 2) if report.fetched else 0.0,
         "loadavg_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "warmup_seconds": round(warm, 2),
         "states": states,
@@ -104,16 +118,20 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
         "database_mb": round(db_bytes / 1e6, 1),
         "peak_rss_mb_after_warmup": rss_before,
         "peak_rss_mb": common.peak_rss_mb(),
+        "worker_peak_rss_mb": [workers_after[p]["peak_rss_mb"] for p in workers],
+        "pss_total_mb": round(own_pss + sum(workers_after[p]["pss_mb"] for p in workers), 1),
         "profiled": bool(profile),
     }
 
 
-def run_one(count: int, seed: int, profile: str | None) -> dict[str, Any]:
+def run_one(count: int, seed: int, profile: str | None, processes: int) -> dict[str, Any]:
     """Fill a fresh mailbox with ``count`` inquiries, measure the ceiling, then drain it in a child."""
     work = common.workdir(f"backlog{count}")
     result: dict[str, Any] = {"count": count}
     with common.servers() as (dovecot, relay):
-        cfg = common.write_config(common.config_dict(dovecot, relay, work), work / "bot.yaml")
+        data = common.config_dict(dovecot, relay, work)
+        data["ingest"] = {"processes": processes}
+        cfg = common.write_config(data, work / "bot.yaml")
         t = time.perf_counter()
         messages = common.Inquiries(seed=seed).take(count)
         result["generate_seconds"] = round(time.perf_counter() - t, 2)
@@ -141,6 +159,7 @@ def main() -> int:
     parser.add_argument("--compare", type=int, default=2_000, help="also drain this many (0: skip)")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--profile", metavar="FILE", help="pyinstrument report: .html (and .txt) or .txt")
+    parser.add_argument("--processes", type=int, default=0, help="ingest.processes (0: one per core)")
     parser.add_argument("--name", default="backlog", help="results file name (bench/results/NAME.json)")
     parser.add_argument("--drain", metavar="CONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -153,12 +172,15 @@ def main() -> int:
     runs = []
     for count in [c for c in (args.compare, args.count) if c]:
         print(f"backlog of {count}:", flush=True)
-        run = run_one(count, args.seed, args.profile if count == args.count else None)
+        run = run_one(count, args.seed, args.profile if count == args.count else None, args.processes)
         d = run["drain"]
         print(
             f"  drained {d['messages']} in {d['seconds']:.1f} s = {d['msg_per_s']:.0f} msg/s "
             f"({run['ratio_to_ceiling']:.1%} of the IMAP ceiling); warm-up {d['warmup_seconds']:.1f} s; "
-            f"peak RSS {d['peak_rss_mb']:.0f} MB (after warm-up {d['peak_rss_mb_after_warmup']:.0f} MB)",
+            f"peak RSS {d['peak_rss_mb']:.0f} MB (after warm-up {d['peak_rss_mb_after_warmup']:.0f} MB), "
+            f"workers {d['worker_peak_rss_mb']} MB, PSS of all {d['pss_total_mb']:.0f} MB; "
+            f"CPU {d['cpu_ms_per_msg']:.2f} ms a message ({d['fetching_process_cpu_ms_per_msg']:.2f} in the "
+            f"fetching process, {d['processes']} workers)",
             flush=True,
         )
         print(f"  outcomes {d['states']}; database {d['database_mb']} MB", flush=True)

@@ -109,6 +109,24 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def proc_figures(pid: int) -> dict[str, float]:
+    """Another process's peak RSS (VmHWM), proportional set size (PSS: shared pages split between
+    the processes sharing them, so PSS adds up across processes) and CPU seconds, from /proc."""
+    out = {"peak_rss_mb": 0.0, "pss_mb": 0.0, "cpu_seconds": 0.0}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                out["peak_rss_mb"] = round(int(line.split()[1]) / 1024, 1)
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                out["pss_mb"] = round(int(line.split()[1]) / 1024, 1)
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out["cpu_seconds"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
+    return out
+
+
 def save(name: str, data: dict[str, Any]) -> Path:
     """Write ``data`` with the machine and the time to ``bench/results/<name>.json``."""
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -21,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.lookups import history_lookup
-from bot.message import Action, Draft, Reason, Triage
+from bot.message import Action, ParsedMessage, Reason, Triage
 from bot.prepare import Prepared, prepare
+from bot.rows import BulkWriter, new_row, reply_values
 from bot.services import Services
-from bot.store import FolderState, Inquiry, InquiryState, Reply, ReplyState
+from bot.store import FolderState, Inquiry, InquiryState, Reply
 
 __all__ = ["Fetched", "history_lookup", "ingest", "ingest_batch", "process", "record", "sender_hash"]
 
@@ -122,38 +123,27 @@ def ingest_batch(
     )
     senders: set[str] = set()
     done: list[tuple[Fetched, str]] = []
+    bulk = BulkWriter(session, now)
     for item, ready in zip(new, prepared, strict=True):
-        row = _new_row(item, now)
+        row = new_row(item, now)
         _advance(session, item)
-        session.add(row)
         msg = ready.msg
-        if msg is not None and msg.from_address in senders:
-            state = process(services, session, row, item.raw, now)
+        if msg is not None and (msg.from_address in senders or msg.message_id in known):
+            bulk.flush()  # the ledger must hold the earlier ones before this is decided again
+            session.add(row)
+            if msg.from_address in senders:
+                state = process(services, session, row, item.raw, now)
+            else:
+                state = record(session, row, ready, now)
         else:
-            state = record(
-                session, row, ready, now, check_duplicate=msg is not None and msg.message_id in known
-            )
+            state = _apply(row, ready)
+            bulk.add(row, ready.draft if ready.error is None else None)
         if msg is not None:
             senders.add(msg.from_address)
         known.add(row.message_id)
         done.append((item, state))
+    bulk.flush()
     return done
-
-
-def _new_row(item: Fetched, now: datetime) -> Inquiry:
-    return Inquiry(
-        source=item.source,
-        uidvalidity=item.uidvalidity,
-        uid=item.uid,
-        raw=item.raw,
-        received_at=now,
-        content_hash=hashlib.sha256(item.raw).hexdigest(),
-        message_id="",
-        action=Action.MANUAL.value,
-        state=InquiryState.QUARANTINED.value,
-        topics=[],
-        reasons=[],
-    )
 
 
 def process(services: Services, session: Session, row: Inquiry, raw: bytes, now: datetime) -> str:
@@ -170,18 +160,14 @@ def process(services: Services, session: Session, row: Inquiry, raw: bytes, now:
 def record(
     session: Session, row: Inquiry, ready: Prepared, now: datetime, check_duplicate: bool = True
 ) -> str:
-    """Write what the stages made of a message into ``row`` (and its draft); returns its state.
+    """Write what the stages made of a message into ``row`` (in ``session``) and add its draft.
 
-    ``check_duplicate`` asks the ledger whether the Message-ID is stored
-    already; the batch path skips it when it knows the answer is no.
+    Returns the state. ``check_duplicate`` asks the ledger whether the
+    Message-ID is stored already (then the row becomes a duplicate).
     """
     msg = ready.msg
-    if msg is None:
-        return _quarantine(row, *(ready.error or ("parse", "unknown error")))
-    row.message_id, row.from_address, row.from_name = msg.message_id, msg.from_address, msg.from_name
-    row.subject = msg.subject
-    row.error_stage = row.error = None
-    if check_duplicate:
+    if msg is not None and check_duplicate:
+        _set_message(row, msg)
         session.flush()  # gives a new row its id, so the duplicate check can exclude it
         dup = session.scalar(
             select(Inquiry.id)
@@ -192,17 +178,33 @@ def record(
             row.raw, row.state, row.action = b"", InquiryState.DUPLICATE.value, Action.IGNORE.value
             row.reasons = [f"ledger/duplicate: Message-ID already stored as inquiry {dup}"]
             return row.state
+    state = _apply(row, ready)
+    if ready.draft is not None and ready.error is None:
+        # Linking from the reply's side: ``row.replies.append`` would first load the
+        # (empty) collection of the just-flushed row with one SELECT per draft.
+        reply = Reply(**reply_values(ready.draft, now))
+        reply.inquiry = row
+        session.add(reply)
+    return state
+
+
+def _set_message(row: Inquiry, msg: ParsedMessage) -> None:
+    row.message_id, row.from_address, row.from_name = msg.message_id, msg.from_address, msg.from_name
+    row.subject = msg.subject
+    row.error_stage = row.error = None
+
+
+def _apply(row: Inquiry, ready: Prepared) -> str:
+    """Set ``row``'s fields from what the stages made of its message (its draft aside); returns the state."""
+    msg = ready.msg
+    if msg is None:
+        return _quarantine(row, *(ready.error or ("parse", "unknown error")))
+    _set_message(row, msg)
     if ready.triage is None or ready.action is None:
         return _quarantine(row, *(ready.error or ("triage", "unknown error")))
     _record_triage(row, ready.triage, ready.action, list(ready.reasons))
     if ready.error:
         return _quarantine(row, *ready.error)
-    if ready.draft is not None:
-        # Linking from the reply's side: ``row.replies.append`` would first load the
-        # (empty) collection of the just-flushed row with one SELECT per draft.
-        reply = _reply_row(ready.draft, now)
-        reply.inquiry = row
-        session.add(reply)
     log.info(
         "inquiry stored",
         extra={"event": "ingested", "state": row.state, "sender": sender_hash(msg.from_address)},
@@ -223,22 +225,6 @@ def _record_triage(row: Inquiry, triage: Triage, action: Action, reasons: list[R
     if triage.language:
         row.language = triage.language.language
         row.reply_language = triage.language.reply_language
-
-
-def _reply_row(draft: Draft, now: datetime) -> Reply:
-    return Reply(
-        message_id=draft.message_id,
-        state=ReplyState.DRAFT.value,
-        to_address=draft.to_address,
-        subject=draft.subject,
-        text=draft.text,
-        html=draft.html,
-        language=draft.language,
-        packets=list(draft.packets),
-        notes=list(draft.notes),
-        raw=draft.raw,
-        created_at=now,
-    )
 
 
 def _quarantine(row: Inquiry, stage: str, error: str) -> str:

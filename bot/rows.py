@@ -1,0 +1,92 @@
+"""The ledger's new rows: an inquiry as fetched, a draft reply, and many written at once."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from bot.message import Action, Draft
+from bot.store import Inquiry, InquiryState, Reply, ReplyState
+
+if TYPE_CHECKING:
+    from bot.ingest import Fetched
+
+
+class BulkWriter:
+    """New rows written with one multi-row INSERT each for inquiries and drafts, not one at a time."""
+
+    _COLUMNS = frozenset(c.key for c in Inquiry.__table__.columns)
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+        self.pending: list[tuple[Inquiry, Draft | None]] = []
+
+    def add(self, row: Inquiry, draft: Draft | None) -> None:
+        """Write ``row`` (a new inquiry, not in the session) and its draft at the next :meth:`flush`."""
+        self.pending.append((row, draft))
+
+    def flush(self) -> None:
+        """Write the rows added since the last flush, in the order added (their ids follow it)."""
+        if not self.pending:
+            return
+        values = [{k: v for k, v in vars(row).items() if k in self._COLUMNS} for row, _ in self.pending]
+        ids = self.session.scalars(
+            insert(Inquiry).returning(Inquiry.id, sort_by_parameter_order=True), values
+        ).all()
+        replies = [
+            {**reply_values(draft, self.now), "inquiry_id": inquiry_id}
+            for (_, draft), inquiry_id in zip(self.pending, ids, strict=True)
+            if draft is not None
+        ]
+        if replies:
+            self.session.execute(insert(Reply), replies)
+        self.pending.clear()
+
+
+def new_row(item: Fetched, now: datetime) -> Inquiry:
+    """A new inquiry for ``item``, quarantined until the stages say otherwise."""
+    # Every column the stages may set is set here, so that rows written together name the same columns.
+    return Inquiry(
+        source=item.source,
+        uidvalidity=item.uidvalidity,
+        uid=item.uid,
+        raw=item.raw,
+        received_at=now,
+        content_hash=hashlib.sha256(item.raw).hexdigest(),
+        message_id="",
+        from_address="",
+        from_name="",
+        subject="",
+        language=None,
+        reply_language=None,
+        action=Action.MANUAL.value,
+        state=InquiryState.QUARANTINED.value,
+        urgent=False,
+        topics=[],
+        reasons=[],
+        error_stage=None,
+        error=None,
+        attempts=0,
+        conversation_id=None,
+    )
+
+
+def reply_values(draft: Draft, now: datetime) -> dict[str, object]:
+    """The columns of a new draft reply for ``draft``."""
+    return {
+        "message_id": draft.message_id,
+        "state": ReplyState.DRAFT.value,
+        "to_address": draft.to_address,
+        "subject": draft.subject,
+        "text": draft.text,
+        "html": draft.html,
+        "language": draft.language,
+        "packets": list(draft.packets),
+        "notes": list(draft.notes),
+        "raw": draft.raw,
+        "created_at": now,
+    }

@@ -9,17 +9,20 @@ committed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot import faults
 from bot.ingest import Fetched, ingest_batch
-from bot.pool import PoolBroken
+from bot.pool import PoolBroken, PreparePool
+from bot.prepare import Prepared
 from bot.services import Services
 from bot.sources import MailSource, open_source
 from bot.store import FolderState, Inquiry, InquiryState
@@ -114,38 +117,100 @@ def _fetch_uids(
     report: FetchReport,
     stop: threading.Event | None,
 ) -> bool:
-    """Fetch and ingest ``uids`` in batches; False when ``stop`` ended it early."""
+    """Fetch and ingest ``uids`` in batches; False when ``stop`` ended it early.
+
+    With worker processes the batches overlap: while the workers prepare one
+    batch, this process fetches the next and records the one before.
+    """
+    pending: _Batch | None = None
     for start in range(0, len(uids), batch_size):
         if stop is not None and stop.is_set():
             # The rest stays above the high-water mark for the next fetch.
             log.info("stopping: %d message(s) left for the next fetch", len(uids) - start)
+            if pending:
+                _record(services, source, pending, report)
             return False
         batch = uids[start : start + batch_size]
-        fetched = source.fetch(batch)
+        try:
+            fetched = source.fetch(batch)
+        except Exception:
+            # The batch in hand was fetched whole before this failed: keep it.
+            if pending:
+                _record_anyway(services, source, pending, report)
+            raise
         # A UID missing from the FETCH was expunged between SEARCH and FETCH.
         items = [Fetched(source.name, uidvalidity, uid, fetched[uid]) for uid in batch if uid in fetched]
-        with services.store.session() as s:
-            done = _ingest(services, s, items)
-            faults.point("ingest:before-commit")
-        stored = [item.uid for item, _ in done]
-        quarantined = {item.uid for item, state in done if state == InquiryState.QUARANTINED}
-        report.fetched += len(done)
-        report.states.update(state for _, state in done)
-        # Committed: only now is it safe to touch the mailbox.
-        faults.point("ingest:after-commit")
-        source.mark_processed(stored, frozenset(quarantined))
+        now = datetime.now(UTC)
+        pool = services.prepare_pool() if len(items) >= services.config.ingest.pool_min_batch else None
+        results = _submit(pool, items, now)
+        earlier = _record(services, source, pending, report) if pending else frozenset()
+        pending = _Batch(items, now, results, earlier)
+        if results is None:  # prepared in place, when the batch before it is in the ledger
+            _record(services, source, pending, report)
+            pending = None
+    if pending:
+        _record(services, source, pending, report)
     return True
 
 
-def _ingest(services: Services, session: Session, items: list[Fetched]) -> list[tuple[Fetched, str]]:
-    """Ingest one batch, in the worker processes when it is large enough to be worth sending there."""
-    pool = services.prepare_pool() if len(items) >= services.config.ingest.pool_min_batch else None
-    if pool is not None:
-        try:
-            return ingest_batch(services, session, items, pool)
-        except PoolBroken:
-            pass  # logged by the pool; nothing was written yet
-    return ingest_batch(services, session, items)
+@dataclass
+class _Batch:
+    """A fetched batch: what the worker processes make of it (None: prepare in place), and the
+    senders of the batch recorded while this one was being prepared (to be decided again)."""
+
+    items: list[Fetched]
+    now: datetime
+    results: Callable[[], list[Prepared]] | None
+    earlier: frozenset[str] = frozenset()
+
+
+def _submit(
+    pool: PreparePool | None, items: list[Fetched], now: datetime
+) -> Callable[[], list[Prepared]] | None:
+    if pool is None:
+        return None
+    try:
+        return pool.submit([item.raw for item in items], now)
+    except PoolBroken:
+        return None  # logged by the pool
+
+
+def _record_anyway(services: Services, source: MailSource, batch: _Batch, report: FetchReport) -> None:
+    try:
+        _record(services, source, batch, report)
+    except Exception as exc:  # noqa: BLE001 - the fetch's own error is the one to report
+        # Only the type: a database error's text can quote the message it was storing.
+        log.error(
+            "could not record the batch in hand: %s", type(exc).__name__, extra={"event": "record_failed"}
+        )
+
+
+def _record(services: Services, source: MailSource, batch: _Batch, report: FetchReport) -> frozenset[str]:
+    """Record ``batch`` in one transaction, then mark it in the mailbox; returns its senders."""
+    prepared = None
+    if batch.results is not None:
+        with contextlib.suppress(PoolBroken):  # logged by the pool; then prepared in place below
+            prepared = batch.results()
+    with services.store.session() as s:
+        done = ingest_batch(
+            services, s, batch.items, now=batch.now, prepared=prepared, earlier_senders=batch.earlier
+        )
+        faults.point("ingest:before-commit")
+    stored = [item.uid for item, _ in done]
+    quarantined = {item.uid for item, state in done if state == InquiryState.QUARANTINED}
+    report.fetched += len(done)
+    report.states.update(state for _, state in done)
+    # Committed: only now is it safe to touch the mailbox.
+    faults.point("ingest:after-commit")
+    source.mark_processed(stored, frozenset(quarantined))
+    with services.store.session() as s:
+        return frozenset(
+            s.scalars(
+                select(Inquiry.from_address).where(
+                    Inquiry.source == source.name, Inquiry.uid.in_([item.uid for item in batch.items])
+                )
+            )
+        )
 
 
 def fetch_once(services: Services, stop: threading.Event | None = None) -> FetchReport:

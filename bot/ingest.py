@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -89,6 +89,9 @@ def ingest_batch(
     items: Sequence[Fetched],
     preparer: Preparer | None = None,
     now: datetime | None = None,
+    *,
+    prepared: Sequence[Prepared] | None = None,
+    earlier_senders: Collection[str] = (),
 ) -> list[tuple[Fetched, str]]:
     """Record a batch in ``session`` (the caller commits); returns each new item with its state.
 
@@ -97,7 +100,10 @@ def ingest_batch(
     they run here. Their lookups saw the ledger before the batch, so a
     message whose sender or Message-ID already came earlier in the batch is
     decided again here, after the earlier one is recorded, exactly as if
-    the two had come in two fetches.
+    the two had come in two fetches. ``prepared``, when given, holds the
+    results for ``items`` (prepared before this call, maybe while the batch
+    before was being recorded: ``earlier_senders``, the senders of that
+    batch, are then decided again too).
     """
     if not items:
         return []
@@ -110,18 +116,22 @@ def ingest_batch(
             )
         ).tuples()
     )
-    new = [item for item in items if (item.source, item.uidvalidity, item.uid) not in stored]
+    keep = [(item.source, item.uidvalidity, item.uid) not in stored for item in items]
+    new = [item for item, k in zip(items, keep, strict=True) if k]
     if not new:
         return []
-    raws = [item.raw for item in new]
-    prepared = preparer(raws, now) if preparer else prepare(services, session, raws, now)
+    if prepared is not None:
+        prepared = [p for p, k in zip(prepared, keep, strict=True) if k]
+    else:
+        raws = [item.raw for item in new]
+        prepared = preparer(raws, now) if preparer else prepare(services, session, raws, now)
     mids = {p.msg.message_id for p in prepared if p.msg is not None}
     known = set(
         session.scalars(
             select(Inquiry.message_id).where(Inquiry.message_id.in_(mids), Inquiry.state != "duplicate")
         )
     )
-    senders: set[str] = set()
+    senders: set[str] = set(earlier_senders)
     done: list[tuple[Fetched, str]] = []
     bulk = BulkWriter(session, now)
     for item, ready in zip(new, prepared, strict=True):

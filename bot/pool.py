@@ -22,11 +22,12 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from multiprocessing.connection import Connection
+from typing import NoReturn
 
 from bot.config import Config
 from bot.prepare import Prepared, prepare
@@ -102,15 +103,29 @@ class PreparePool:
 
     def __call__(self, raws: Sequence[bytes], now: datetime) -> list[Prepared]:
         """The prepared messages, in the order of ``raws``; raises :class:`PoolBroken` if a worker died."""
+        return self.submit(raws, now)()
+
+    def submit(self, raws: Sequence[bytes], now: datetime) -> Callable[[], list[Prepared]]:
+        """Start preparing ``raws``; the returned call waits for the results (as :meth:`__call__`)."""
         size = -(-len(raws) // self.processes)
         chunks = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
         try:
-            results = list(self._pool().map(_prepare_chunk, chunks, [now] * len(chunks)))
+            futures = [self._pool().submit(_prepare_chunk, chunk, now) for chunk in chunks]
         except BrokenProcessPool as exc:
-            log.error("a worker process died; preparing this batch in place", extra={"event": "pool_broken"})
-            self.close()
-            raise PoolBroken(str(exc)) from exc
-        return [prepared for chunk in results for prepared in chunk]
+            self._broken(exc)
+
+        def results() -> list[Prepared]:
+            try:
+                return [prepared for future in futures for prepared in future.result()]
+            except BrokenProcessPool as exc:
+                self._broken(exc)
+
+        return results
+
+    def _broken(self, exc: BrokenProcessPool) -> NoReturn:
+        log.error("a worker process died; preparing this batch in place", extra={"event": "pool_broken"})
+        self.close()
+        raise PoolBroken(str(exc)) from exc
 
     def close(self) -> None:
         """Stop the workers (they finish the chunk in hand first)."""

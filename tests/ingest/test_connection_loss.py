@@ -104,7 +104,9 @@ class CuttingRelay:
 def _check_failed_fetch_left_whole_batches(dovecot, ledger: Ledger, count: int) -> int:  # type: ignore[no-untyped-def]
     """After the failed fetch: whole batches only, each row with its draft; returns the rows committed."""
     committed = ledger.count(Inquiry)
-    assert committed % BATCH == 0 and committed < count, f"{committed} rows: a partial batch was committed"
+    # With worker processes the batches overlap, so every batch may be committed before the link
+    # drops while the last one is being flagged; the next fetch flags it.
+    assert committed % BATCH == 0 and committed <= count, f"{committed} rows: a partial batch was committed"
     assert ledger.count(Reply) == committed
     assert sorted(r.uid for r in ledger.rows()) == list(range(1, committed + 1))
     if committed:
@@ -120,7 +122,7 @@ def _resume_and_check(svc: Services, ledger: Ledger, count: int, committed: int,
     """The next fetch picks up exactly where the last commit left off."""
     report = fetch_once(svc)
     assert report.fetched == count - committed
-    assert dict(report.states) == {"drafted": count - committed}
+    assert dict(report.states) == ({"drafted": count - committed} if count > committed else {})
     assert fetch_once(svc).fetched == 0
     per_message = ledger.replies_per_message_id()
     assert set(per_message) == {message_id(n, tag) for n in range(count)}

@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bot.ingest import Fetched, ingest, ingest_batch
+from bot.message import Action
+from bot.prepare import prepare
 from bot.services import Services
 from bot.store import Inquiry, Reply, ReplyState
 from tests.unit.conftest import unit_services
@@ -134,4 +136,28 @@ def test_a_batch_already_stored_is_not_stored_again(tmp_path: Path) -> None:
     assert [(item.uid, state) for item, state in again] == [(2, "drafted")]
     with services.store.session() as s:
         assert s.query(Inquiry).count() == 2 and s.query(Reply).count() == 2
+    services.close()
+
+
+def test_a_batch_prepared_early_decides_the_senders_of_the_batch_before_again(
+    tmp_path: Path,
+) -> None:
+    # With worker processes, batch 2 is prepared while batch 1 is still being recorded: its
+    # lookups cannot see batch 1, so batch 1's senders are decided again when batch 2 is recorded.
+    services = unit_services(tmp_path, screening={"daily_cap": 1})
+    first = [Fetched("md", 1, 1, _mail(1, "Ann <ann@example.org>", "Dose", DOSE_EN))]
+    second = [
+        Fetched("md", 1, 2, _mail(2, "Ann <ann@example.org>", "Prescription", PRESCRIPTION_EN)),
+        Fetched("md", 1, 3, _mail(3, "Bob <bob@example.org>", "Dose", DOSE_EN)),
+    ]
+    with services.store.session() as s:
+        early = prepare(services, s, [item.raw for item in second], START)
+    assert [p.action for p in early] == [Action.DRAFT, Action.DRAFT], "prepared before Ann's first was stored"
+    with services.store.session() as s:
+        assert [state for _, state in ingest_batch(services, s, first, now=START)] == ["drafted"]
+    with services.store.session() as s:
+        done = ingest_batch(
+            services, s, second, now=START, prepared=early, earlier_senders={"ann@example.org"}
+        )
+    assert [state for _, state in done] == ["manual", "drafted"]
     services.close()

@@ -7,11 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.fetch import FetchReport, _Batch, _record
 from bot.ingest import Fetched, ingest_batch
 from bot.pool import PoolBroken, PreparePool, pool_size
 from bot.store import Inquiry
@@ -65,20 +65,25 @@ def test_a_dead_worker_is_reported_and_the_next_batch_gets_a_new_pool(tmp_path: 
 def test_a_broken_pool_loses_nothing_the_batch_is_prepared_in_place(tmp_path: Path) -> None:
     services = unit_services(tmp_path)
 
-    def broken(raws: list[bytes], now: datetime) -> list[object]:
+    def broken() -> list[object]:
         raise PoolBroken("a worker died")
 
-    from bot.fetch import _ingest
+    class Source:
+        name = "md"
+        marked: list[int] = []
 
-    services._cache["pool"] = type(
-        "Broken", (), {"__call__": staticmethod(broken), "close": lambda self: None}
-    )()
+        def mark_processed(self, uids: list[int], quarantined: frozenset[int]) -> None:
+            self.marked += uids
+
     raws = [
         f"From: p{n}@example.com\r\nSubject: Dose\r\n\r\nWhat is the dose?\r\n".encode() for n in range(25)
     ]
-    with services.store.session() as s:
-        done = _ingest(services, s, [Fetched("md", 1, uid, raw) for uid, raw in enumerate(raws, start=1)])
-    assert [state for _, state in done] == ["drafted"] * 25
+    items = [Fetched("md", 1, uid, raw) for uid, raw in enumerate(raws, start=1)]
+    report = FetchReport()
+    source = Source()
+    senders = _record(services, source, _Batch(items, START, broken), report)  # type: ignore[arg-type]
+    assert report.states == {"drafted": 25} and source.marked == list(range(1, 26))
+    assert senders == {f"p{n}@example.com" for n in range(25)}
     with services.store.session() as s:
         assert len(s.scalars(select(Inquiry.id)).all()) == 25
     services.close()

@@ -174,6 +174,8 @@ def main() -> int:
         "queue, first page": ["/queue"],
         "queue, page 100": ["/queue?page=100"],
         "queue, topic and language filter": ["/queue?topic=dosage&language=es"],
+        "queue, topic filter, page 20": ["/queue?topic=dosage&page=20"],
+        "queue, everything, page 100": ["/queue?state=all&page=100"],
         "inquiry page": [f"/inquiry/{i}" for i in sample],
         "reply preview frame": [f"/inquiry/{i}/reply.html" for i in sample],
     }

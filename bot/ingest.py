@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot.lookups import history_lookup
 from bot.message import Action, ParsedMessage, Reason, Triage
 from bot.prepare import Prepared, prepare
-from bot.rows import BulkWriter, new_row, reply_values
+from bot.rows import BulkWriter, NewRow, new_row, reply_values
 from bot.services import Services
 from bot.store import FolderState, Inquiry, InquiryState, Reply
 
@@ -140,11 +140,13 @@ def ingest_batch(
         msg = ready.msg
         if msg is not None and (msg.from_address in senders or msg.message_id in known):
             bulk.flush()  # the ledger must hold the earlier ones before this is decided again
-            session.add(row)
+            orm = row.orm()
+            session.add(orm)
             if msg.from_address in senders:
-                state = process(services, session, row, item.raw, now)
+                state = process(services, session, orm, item.raw, now)
             else:
-                state = record(session, row, ready, now)
+                state = record(session, orm, ready, now)
+            row.message_id = orm.message_id
         else:
             state = _apply(row, ready)
             bulk.add(row, ready.draft if ready.error is None else None)
@@ -198,13 +200,13 @@ def record(
     return state
 
 
-def _set_message(row: Inquiry, msg: ParsedMessage) -> None:
+def _set_message(row: Inquiry | NewRow, msg: ParsedMessage) -> None:
     row.message_id, row.from_address, row.from_name = msg.message_id, msg.from_address, msg.from_name
     row.subject = msg.subject
     row.error_stage = row.error = None
 
 
-def _apply(row: Inquiry, ready: Prepared) -> str:
+def _apply(row: Inquiry | NewRow, ready: Prepared) -> str:
     """Set ``row``'s fields from what the stages made of its message (its draft aside); returns the state."""
     msg = ready.msg
     if msg is None:
@@ -222,7 +224,9 @@ def _apply(row: Inquiry, ready: Prepared) -> str:
     return row.state
 
 
-def _record_triage(row: Inquiry, triage: Triage, action: Action, reasons: list[Reason | str]) -> None:
+def _record_triage(
+    row: Inquiry | NewRow, triage: Triage, action: Action, reasons: list[Reason | str]
+) -> None:
     row.action = action.value
     row.state = _STATE_FOR_ACTION[action].value
     row.urgent = action is Action.ESCALATE
@@ -237,7 +241,7 @@ def _record_triage(row: Inquiry, triage: Triage, action: Action, reasons: list[R
         row.reply_language = triage.language.reply_language
 
 
-def _quarantine(row: Inquiry, stage: str, error: str) -> str:
+def _quarantine(row: Inquiry | NewRow, stage: str, error: str) -> str:
     row.state = InquiryState.QUARANTINED.value
     row.error_stage, row.error = stage, error[:2000]
     row.reasons = [f"{stage}/error: {error[:300]}"]

@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from bot import faults
 from bot.ingest import Fetched, ingest_batch
-from bot.pool import PoolBroken, PreparePool
-from bot.prepare import Prepared
+from bot.pool import PoolBroken, PreparePool, own_share
+from bot.prepare import Prepared, prepare
 from bot.services import Services
 from bot.sources import MailSource, open_source
 from bot.store import FolderState, Inquiry, InquiryState
@@ -142,12 +142,15 @@ def _fetch_uids(
         items = [Fetched(source.name, uidvalidity, uid, fetched[uid]) for uid in batch if uid in fetched]
         now = datetime.now(UTC)
         pool = services.prepare_pool() if len(items) >= services.config.ingest.pool_min_batch else None
-        results = _submit(pool, items, now)
+        own = own_share(len(items), pool.processes) if pool else len(items)
+        results = _submit(pool, items[own:], now)
         earlier = _record(services, source, pending, report) if pending else frozenset()
         pending = _Batch(items, now, results, earlier)
         if results is None:  # prepared in place, when the batch before it is in the ledger
             _record(services, source, pending, report)
             pending = None
+        else:  # this process's own share, while the workers prepare theirs
+            pending.own = _prepare_here(services, items[:own], now)
     if pending:
         _record(services, source, pending, report)
     return True
@@ -160,8 +163,9 @@ class _Batch:
 
     items: list[Fetched]
     now: datetime
-    results: Callable[[], list[Prepared]] | None
+    results: Callable[[], list[Prepared]] | None  # for the items after ``own``
     earlier: frozenset[str] = frozenset()
+    own: list[Prepared] = field(default_factory=list)  # prepared here: the first items
 
 
 def _submit(
@@ -173,6 +177,11 @@ def _submit(
         return pool.submit([item.raw for item in items], now)
     except PoolBroken:
         return None  # logged by the pool
+
+
+def _prepare_here(services: Services, items: list[Fetched], now: datetime) -> list[Prepared]:
+    with services.store.session() as s:  # reads only
+        return prepare(services, s, [item.raw for item in items], now)
 
 
 def _record_anyway(services: Services, source: MailSource, batch: _Batch, report: FetchReport) -> None:
@@ -190,7 +199,7 @@ def _record(services: Services, source: MailSource, batch: _Batch, report: Fetch
     prepared = None
     if batch.results is not None:
         with contextlib.suppress(PoolBroken):  # logged by the pool; then prepared in place below
-            prepared = batch.results()
+            prepared = batch.own + batch.results()
     with services.store.session() as s:
         done = ingest_batch(
             services, s, batch.items, now=batch.now, prepared=prepared, earlier_senders=batch.earlier

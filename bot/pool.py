@@ -1,16 +1,18 @@
 """Worker processes for the CPU-heavy half of ingestion: parse, triage and draft.
 
 One process owns the mailbox connection and every database write
-(:mod:`bot.fetch`, :func:`bot.ingest.ingest_batch`). A large batch is cut
-into one contiguous chunk per worker; each worker prepares its chunk with
+(:mod:`bot.fetch`, :func:`bot.ingest.ingest_batch`) and prepares a small
+share of each large batch itself (:func:`own_share`); the rest is cut into
+one contiguous chunk per worker; each worker prepares its chunk with
 :func:`bot.prepare.prepare`, reading the ledger through its own connection,
 and the results come back in the batch's order to be recorded in one
 transaction. Nothing a worker does is visible until that commit, so a
 crash anywhere still stores a message completely or not at all.
 
-Workers are started by a fork server with the heavy modules preloaded,
-never forked from the running process (the worker and the web app run
-threads, which ``fork`` does not copy safely). A worker that dies breaks the
+Workers are spawned (a fresh interpreter), never forked from the running
+process: the worker and the web app run threads, which ``fork`` does not
+copy safely. A fork server would start them faster but stays resident with
+every module loaded (~45 MB) for nothing once they run. A worker that dies breaks the
 pool: the batch is then prepared in place and a new pool is started for the
 next one.
 """
@@ -36,8 +38,6 @@ from bot.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
-_PRELOAD = ["bot.prepare", "bot.language", "bot.match", "bot.compose", "sqlalchemy.orm"]
-
 # The worker process's own services (one database connection, rules, templates, packets).
 _services: Services | None = None
 
@@ -55,9 +55,18 @@ def cpu_count() -> int:
 
 
 def pool_size(config: Config) -> int:
-    """How many worker processes ``config`` asks for: 0 means one per core; 1 (or one core) means none."""
-    wanted = config.ingest.processes or cpu_count()
-    return wanted if wanted > 1 else 0
+    """How many worker processes ``config`` asks for besides the fetching process, which prepares
+    a share of each batch too: ``ingest.processes`` (0: one per core) minus one."""
+    return max(0, (config.ingest.processes or cpu_count()) - 1)
+
+
+def own_share(count: int, workers: int) -> int:
+    """How many of a batch of ``count`` the fetching process prepares itself.
+
+    Half a worker's share: it also fetches, records and commits every batch,
+    which costs about half of what preparing does.
+    """
+    return count // (2 * workers + 1)
 
 
 def _exit_with_parent(lifeline: Connection) -> None:
@@ -104,8 +113,7 @@ class PreparePool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(_PRELOAD)
+            context = multiprocessing.get_context("spawn")
             lifeline, self._lifeline = context.Pipe(duplex=False)
             self._executor = ProcessPoolExecutor(
                 self.processes, mp_context=context, initializer=_start, initargs=(self.config, lifeline)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.fetch import FetchReport, _Batch, _record
 from bot.ingest import Fetched, ingest_batch
-from bot.pool import PoolBroken, PreparePool, pool_size
+from bot.pool import PoolBroken, PreparePool, own_share, pool_size
 from bot.store import Inquiry
 from tests.unit.conftest import unit_services
 from tests.unit.test_batch_ingest import START, _batch, _history, _outcome
@@ -129,6 +129,8 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_one_core_or_one_process_means_no_pool(tmp_path: Path) -> None:
+def test_the_fetching_process_counts_as_one_of_the_processes(tmp_path: Path) -> None:
     assert pool_size(unit_services(tmp_path / "a", ingest={"processes": 1}).config) == 0
-    assert pool_size(unit_services(tmp_path / "b", ingest={"processes": 3}).config) == 3
+    assert pool_size(unit_services(tmp_path / "b", ingest={"processes": 3}).config) == 2
+    # It prepares half a worker's share, as it also fetches and records.
+    assert own_share(100, 1) == 33 and own_share(100, 3) == 14

@@ -144,8 +144,8 @@ class Ingest(_Section):
     processes: int = Field(
         0,
         ge=0,
-        description="Worker processes that parse, triage and draft a large batch: 0 = one per CPU core, "
-        "1 = none (all in the fetching process).",
+        description="Processes that parse, triage and draft a large batch, the fetching one included: "
+        "0 = one per CPU core, 1 = the fetching process alone.",
     )
     pool_min_batch: int = Field(
         20, ge=1, description="Smallest batch handed to the worker processes; smaller ones run in place."

@@ -62,6 +62,7 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
     ctx = TriageContext.from_config(config, services.rules.current())
     sample = common.Inquiries(seed=1).make(0)
     detect_language(parse_message(sample), ctx.rules, ctx.languages, ctx.available)
+    _ = ctx.rules.compiled  # the topic matcher, compiled once per rules version
     pool = services.prepare_pool()
     workers: list[int] = []
     if pool is not None:  # starting the worker processes is start-up too: not timed

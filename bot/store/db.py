@@ -28,6 +28,10 @@ def make_engine(url: str) -> Engine:
             # WAL lets the web app read while the worker writes; foreign keys
             # are off by default in SQLite.
             cur = dbapi_conn.cursor()
+            # Every inquiry and draft row carries the whole mail (10-60 KB): with 16 KB pages it
+            # spans a quarter as many overflow pages as with the default 4 KB, and a backlog is
+            # recorded ~20% faster (bench/README.md). Takes effect only when the file is created.
+            cur.execute("PRAGMA page_size=16384")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()

@@ -58,13 +58,23 @@ def main() -> int:
     detect_language(parsed[0], rules, languages, available)
     _ = rules.compiled
 
-    lang_ms = _time(lambda m: detect_language(m, rules, languages, available), messages)
-    match_ms = _time(lambda m: match_topics(m, "en", rules), messages)
-    print(f"{len(messages)} messages ({len(parsed)} distinct)")
-    for name, values in (("language detection", lang_ms), ("topic matching", match_ms)):
-        print(
-            f"{name:<20} median {statistics.median(values):.3f} ms   p95 {_percentile(values, 0.95):.3f} ms"
-        )
+    # First sight: each distinct message once, in a process that has seen none of them (the
+    # language model caches each word's score). Then the same messages repeated, caches warm.
+    detect = lambda m: detect_language(m, rules, languages, available)  # noqa: E731
+    match = lambda m: match_topics(m, "en", rules)  # noqa: E731
+    runs = {
+        f"first sight ({len(parsed)} messages)": (_time(detect, parsed), _time(match, parsed)),
+        f"repeated ({len(messages)} messages)": (_time(detect, messages), _time(match, messages)),
+    }
+    for label, (lang_ms, match_ms) in runs.items():
+        both = [a + b for a, b in zip(lang_ms, match_ms, strict=True)]
+        print(label)
+        stages = (("language detection", lang_ms), ("topic matching", match_ms), ("together", both))
+        for name, values in stages:
+            print(
+                f"  {name:<20} median {statistics.median(values):.3f} ms   "
+                f"p95 {_percentile(values, 0.95):.3f} ms"
+            )
     return 0
 
 

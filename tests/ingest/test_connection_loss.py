@@ -161,7 +161,7 @@ def test_session_kicked_by_dovecot_during_a_backlog_fetch_resumes_from_the_last_
 ) -> None:
     count = 150
     append_many(dovecot, inquiries(count))
-    svc = services(tmp_config(imap={"batch_size": BATCH}))
+    svc = services(tmp_config(imap={"batch_size": BATCH}, ingest={"processes": 2}))
 
     def kick_after_first_commit() -> None:
         # The first batch is committed: the bot is flagging it, or fetching or ingesting the next.

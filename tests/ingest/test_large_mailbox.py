@@ -40,7 +40,7 @@ def test_two_thousand_messages_get_exactly_one_ledger_row_and_one_draft_each(
     expected = {message_id(n) for n in range(COUNT)}
     assert len(flags(dovecot)) == COUNT
 
-    svc = services(tmp_config())
+    svc = services(tmp_config(ingest={"processes": 2}))
     try:
         started = time.monotonic()
         report = fetch_once(svc)
@@ -77,7 +77,9 @@ def test_two_thousand_messages_get_exactly_one_ledger_row_and_one_draft_each(
 def test_processed_mail_is_moved_only_after_the_commit(dovecot, tmp_config, ledger) -> None:
     count = 60
     append_many(dovecot, inquiries(count, tag="moved"))
-    config = tmp_config.write(tmp_config(imap={"processed_folder": "Processed", "batch_size": 25}))
+    config = tmp_config.write(
+        tmp_config(imap={"processed_folder": "Processed", "batch_size": 25}, ingest={"processes": 2})
+    )
 
     # Killed (SIGKILL) after the first batch was ingested, before its commit.
     crashed = run_cli(config, "fetch", "--once", env={"BOT_CRASH_AT": "ingest:before-commit"}, check=False)

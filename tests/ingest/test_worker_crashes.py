@@ -40,7 +40,11 @@ def test_worker_sigkilled_at_random_points_during_a_backlog_drafts_each_inquiry_
     append_many(dovecot, inquiries(COUNT, tag="backlog"))
     delivered = {message_id(n, "backlog") for n in range(COUNT)}
     config = tmp_config.write(
-        tmp_config(imap={"batch_size": BATCH}, schedule={"fetch_seconds": 300, "send_seconds": 300})
+        tmp_config(
+            imap={"batch_size": BATCH},
+            ingest={"processes": 2},
+            schedule={"fetch_seconds": 300, "send_seconds": 300},
+        )
     )
 
     def committed_whole_batches() -> int:

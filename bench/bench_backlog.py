@@ -125,13 +125,14 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
     }
 
 
-def run_one(count: int, seed: int, profile: str | None, processes: int) -> dict[str, Any]:
+def run_one(count: int, seed: int, profile: str | None, processes: int, batch: int) -> dict[str, Any]:
     """Fill a fresh mailbox with ``count`` inquiries, measure the ceiling, then drain it in a child."""
     work = common.workdir(f"backlog{count}")
     result: dict[str, Any] = {"count": count}
     with common.servers() as (dovecot, relay):
         data = common.config_dict(dovecot, relay, work)
         data["ingest"] = {"processes": processes}
+        data["imap"]["batch_size"] = batch
         cfg = common.write_config(data, work / "bot.yaml")
         t = time.perf_counter()
         messages = common.Inquiries(seed=seed).take(count)
@@ -160,6 +161,7 @@ def main() -> int:
     parser.add_argument("--compare", type=int, default=2_000, help="also drain this many (0: skip)")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--profile", metavar="FILE", help="pyinstrument report: .html (and .txt) or .txt")
+    parser.add_argument("--batch", type=int, default=100, help="imap.batch_size")
     parser.add_argument("--processes", type=int, default=1, help="ingest.processes (0: one per core)")
     parser.add_argument("--name", default="backlog", help="results file name (bench/results/NAME.json)")
     parser.add_argument("--drain", metavar="CONFIG", help=argparse.SUPPRESS)
@@ -173,7 +175,8 @@ def main() -> int:
     runs = []
     for count in [c for c in (args.compare, args.count) if c]:
         print(f"backlog of {count}:", flush=True)
-        run = run_one(count, args.seed, args.profile if count == args.count else None, args.processes)
+        profile = args.profile if count == args.count else None
+        run = run_one(count, args.seed, profile, args.processes, args.batch)
         d = run["drain"]
         print(
             f"  drained {d['messages']} in {d['seconds']:.1f} s = {d['msg_per_s']:.0f} msg/s "

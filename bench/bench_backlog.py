@@ -41,20 +41,11 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
 
     from bot.config import load_config
     from bot.fetch import fetch_once
-    from bot.packets import PACKET_IDS, build_packets
-    from bot.services import build_services
     from bot.store import Inquiry, Reply
 
     t0 = time.perf_counter()
     config = load_config(config_path)
-    services = build_services(config)
-    services.template_loader()
-    services.reply_languages()
-    build_packets(config.paths.replies, config.paths.packets, config.organisation.name)
-    resolve = services.packet_resolver()
-    for lang in ("en", "es"):  # the first reply to ask for a packet reads the catalogue: not timed
-        for packet_id in PACKET_IDS:
-            resolve(lang, packet_id)
+    services = common.warm_services(config)
     from bot.language import detect_language
     from bot.parse import parse_message
     from bot.triage import TriageContext

@@ -39,22 +39,15 @@ def main() -> int:
 
     from bot.compose import compose_reply
     from bot.message import Action
-    from bot.packets import PACKET_IDS, build_packets
     from bot.parse import parse_message
-    from bot.services import build_services
     from bot.triage import TriageContext, triage_message
 
     work = common.workdir("compose")
     data = common.config_dict(_Server(), _Server(), work)
     config = common.load(data)
-    services = build_services(config)
+    services = common.warm_services(config)
     loader = services.template_loader()
-    services.reply_languages()
-    build_packets(config.paths.replies, config.paths.packets, config.organisation.name)
     resolve = services.packet_resolver()
-    for lang in ("en", "es"):  # the first reply to ask for a packet reads the catalogue: not timed
-        for packet_id in PACKET_IDS:
-            resolve(lang, packet_id)
     rules = services.rules.current()
     ctx = TriageContext.from_config(config, rules)
     wanted = (Action.DRAFT, Action.ESCALATE)

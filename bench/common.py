@@ -109,6 +109,23 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def warm_services(config):  # type: ignore[no-untyped-def]
+    """The bot's services for ``config`` with everything built once per process ready (templates,
+    reply languages, packet PDFs and the catalogue): start-up work no benchmark should time."""
+    from bot.packets import PACKET_IDS, build_packets
+    from bot.services import build_services
+
+    services = build_services(config)
+    services.template_loader()
+    services.reply_languages()
+    build_packets(config.paths.replies, config.paths.packets, config.organisation.name)
+    resolve = services.packet_resolver()
+    for lang in ("en", "es"):  # the first reply to ask for a packet reads the catalogue
+        for packet_id in PACKET_IDS:
+            resolve(lang, packet_id)
+    return services
+
+
 def proc_figures(pid: int) -> dict[str, float]:
     """Another process's peak RSS (VmHWM), proportional set size (PSS: shared pages split between
     the processes sharing them, so PSS adds up across processes) and CPU seconds, from /proc."""

@@ -109,13 +109,10 @@ def ingest_batch(
         return []
     now = now or datetime.now(UTC)
     source = {item.source for item in items}
-    stored = set(
-        session.execute(
-            select(Inquiry.source, Inquiry.uidvalidity, Inquiry.uid).where(
-                Inquiry.source.in_(source), Inquiry.uid.in_([item.uid for item in items])
-            )
-        ).tuples()
+    query = select(Inquiry.source, Inquiry.uidvalidity, Inquiry.uid).where(
+        Inquiry.source.in_(source), Inquiry.uid.in_([item.uid for item in items])
     )
+    stored = {(src, validity, uid) for src, validity, uid in session.execute(query)}
     keep = [(item.source, item.uidvalidity, item.uid) not in stored for item in items]
     new = [item for item, k in zip(items, keep, strict=True) if k]
     if not new:

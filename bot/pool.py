@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -107,9 +108,15 @@ def _slim(prepared: Prepared) -> Prepared:
 class PreparePool:
     """``processes`` workers preparing batches for :func:`bot.ingest.ingest_batch` (a ``Preparer``)."""
 
+    # After a worker died, batches are prepared in place for this long before new workers are
+    # started: a worker that cannot start (say, the rules file became invalid after this process
+    # loaded good rules) would otherwise be respawned, and fail, for every batch.
+    RESTART_AFTER = 30.0
+
     def __init__(self, config: Config, processes: int) -> None:
         self.config, self.processes = config, processes
         self._executor: ProcessPoolExecutor | None = None
+        self._resting_until = 0.0
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -126,6 +133,8 @@ class PreparePool:
 
     def submit(self, raws: Sequence[bytes], now: datetime) -> Callable[[], list[Prepared]]:
         """Start preparing ``raws``; the returned call waits for the results (as :meth:`__call__`)."""
+        if time.monotonic() < self._resting_until:
+            raise PoolBroken("workers are restarted only after a pause")
         size = -(-len(raws) // self.processes)
         chunks = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
         try:
@@ -144,6 +153,7 @@ class PreparePool:
     def _broken(self, exc: BrokenProcessPool) -> NoReturn:
         log.error("a worker process died; preparing this batch in place", extra={"event": "pool_broken"})
         self.close()
+        self._resting_until = time.monotonic() + self.RESTART_AFTER
         raise PoolBroken(str(exc)) from exc
 
     def close(self) -> None:

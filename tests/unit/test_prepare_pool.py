@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.fetch import FetchReport, _Batch, _record
@@ -55,6 +56,9 @@ def test_a_dead_worker_is_reported_and_the_next_batch_gets_a_new_pool(tmp_path: 
         pass
     else:  # the executor may notice only at the next submission
         raise AssertionError("a pool whose workers were killed kept answering")
+    with pytest.raises(PoolBroken):  # no new workers straight away: batches are prepared in place
+        pool(raws, START)
+    pool._resting_until = 0.0  # the pause is over
     prepared = pool(raws, START)
     assert [p.action.value for p in prepared] == ["draft"] * 4
     assert not set(pool._executor._processes) & set(workers)  # type: ignore[union-attr]
@@ -134,3 +138,19 @@ def test_the_fetching_process_counts_as_one_of_the_processes(tmp_path: Path) -> 
     assert pool_size(unit_services(tmp_path / "b", ingest={"processes": 3}).config) == 2
     # It prepares half a worker's share, as it also fetches and records.
     assert own_share(100, 1) == 33 and own_share(100, 3) == 14
+
+
+def test_workers_that_cannot_start_are_not_respawned_for_every_batch(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("topics: [unclosed\n")
+    services = unit_services(tmp_path, paths={"rules": str(bad), "replies": str(ROOT / "replies")})
+    pool = PreparePool(services.config, 1)
+    raws = [b"From: a@example.com\r\nSubject: Dose\r\n\r\nWhat is the dose?\r\n"]
+    with pytest.raises(PoolBroken):
+        pool(raws, START)
+    started = time.monotonic()
+    with pytest.raises(PoolBroken):
+        pool(raws, START)
+    assert time.monotonic() - started < 0.5, "a new pool was started for the next batch"
+    assert pool._executor is None
+    pool.close()

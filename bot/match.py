@@ -96,10 +96,8 @@ class CompiledRules:
         folded = tokens.folded
         hits: list[_Hit] = []
         excluded: list[_Hit] = []
-        found = self.phrases.find(tokens)
-        offsets = tokens.offsets() if found else []
-        for entry, i in found:
-            start, end = offsets[2 * i], offsets[2 * (i + len(entry.seq)) - 1]
+        for entry, i in self.phrases.find(tokens):
+            start, end = tokens.start(i), tokens.end(i + len(entry.seq) - 1)
             if entry.sentence:
                 start, end = _sentence_span(folded, start, end)
             hit = _Hit(entry.topic, entry.label, tuple(entry.langs), start, end)

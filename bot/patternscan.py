@@ -33,7 +33,7 @@ from re import _constants as C
 from re import _parser as sre_parse
 
 from bot.patternwords import Need, needed_words
-from bot.regexparts import MARK, Unsupported, first_strings, start_words
+from bot.regexparts import MARK, Starts, Unsupported, first_strings, start_words
 
 __all__ = ["PatternScan", "plan"]
 
@@ -54,8 +54,9 @@ class PatternScan:
     after: re.Pattern[str] | None = None  # a clause start follows one of these characters
     at_start: bool = False  # ... or is the start of the text
     ends: frozenset[str] | None = None  # ... and its first such character after it is one of these
-    # After \b: (words, prefixes) one of which the token where a match starts is, or starts with.
-    starts: tuple[frozenset[str], frozenset[str]] | None = None
+    marks: str = ""  # those characters, when they are a few literal ones
+    # After \b: the tokens a match can start at (see bot.regexparts.start_words).
+    starts: Starts | None = None
 
     def __reduce__(self) -> tuple:
         # The parts compiled from the parse have no pattern text to pickle: plan again instead.
@@ -85,6 +86,8 @@ class PatternScan:
                 pos = m.end()  # never empty: planned only for patterns that cannot match ""
 
     def _clause_starts(self, flat: str) -> list[int]:
+        if self.ends is not None and self.marks:
+            return self._ending_clause_starts(flat)
         starts = []
         prev = 0 if self.at_start else None  # the start of the current clause, if one may start there
         for hit in self.after.finditer(flat):  # type: ignore[union-attr]
@@ -93,6 +96,15 @@ class PatternScan:
             prev = hit.end()
         if prev is not None and self.ends is None:
             starts.append(prev)
+        return starts
+
+    def _ending_clause_starts(self, flat: str) -> list[int]:
+        # The clauses that end with one of ends: each starts after the mark before its end.
+        starts = []
+        for end in sorted(i for c in self.ends for i in _find_all(flat, c)):  # type: ignore[union-attr]
+            start = max(flat.rfind(c, 0, end) for c in self.marks) + 1
+            if start or self.at_start:
+                starts.append(start)
         return starts
 
     def from_starts(self, flat: str, starts: list[int]) -> Iterator[re.Match[str]]:
@@ -167,7 +179,15 @@ def _clause(items: list, state: sre_parse.State) -> dict | None:
     ends = {chr(last)} if last_op is C.LITERAL else None
     if ends and ends <= chars and not _consumes(items[1:-1], chars, state):
         out["ends"] = frozenset(ends)
+        out["marks"] = "".join(sorted(chars)) if len(chars) <= 12 else ""
     return out
+
+
+def _find_all(text: str, c: str) -> Iterator[int]:
+    i = text.find(c)
+    while i >= 0:
+        yield i
+        i = text.find(c, i + 1)
 
 
 def plan(regex: re.Pattern[str]) -> PatternScan:

@@ -13,6 +13,9 @@ Each pattern's cheapest need made of words and heads only is its
 *trigger*: the patterns a message can reach are found by intersecting its
 tokens with one dict of trigger words (and its heads with one of trigger
 heads), so a message costs a few set operations, not a test per pattern.
+A pattern that starts with ``\\b`` and a word is then tried only at the
+words it can start with (:func:`bot.regexparts.start_words`), not at every
+character.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Sequence
 from itertools import compress, count
 
 from bot.patternscan import PatternScan, plan
-from bot.patternwords import Need, cost
+from bot.patternwords import cost
 from bot.tokenized import HEAD, Tokenized
 
 __all__ = ["PatternSet", "flatten"]
@@ -39,46 +42,35 @@ def flatten(folded: str) -> str:
     return folded
 
 
-def _holds(need: Need, words: set[str], heads: set[str], folded: str) -> bool:
-    need_words, need_heads, pieces = need
-    return (
-        not need_words.isdisjoint(words)
-        or not need_heads.isdisjoint(heads)
-        or any(piece in folded for piece in pieces)
-    )
-
-
 class PatternSet:
     """The compiled patterns of a Rules, indexed by the words that trigger them."""
 
     def __init__(self, regexes: Sequence[re.Pattern[str]]) -> None:
         self.scans: list[PatternScan] = [plan(r) for r in regexes]
-        self.rest: list[tuple[Need, ...]] = []  # the needs left to check once triggered
-        self.always: list[int] = []  # patterns without a trigger: checked on every message
+        # The needs left to check once triggered: set lookups only (a substring search costs about
+        # what running the pattern does), as (words, heads).
+        self.rest: list[tuple[tuple[frozenset[str], frozenset[str]], ...]] = []
+        self.always: list[int] = []  # patterns without a trigger: run on every message
         self.by_word: dict[str, list[int]] = {}
         self.by_head: dict[str, list[int]] = {}
         for i, scan in enumerate(self.scans):
             triggers = [n for n in scan.needs if not n[2]]
             trigger = min(triggers, key=cost) if triggers else None
+            self.rest.append(tuple((n[0], n[1]) for n in triggers if n is not trigger))
             if trigger is None:
                 self.always.append(i)
-                self.rest.append(scan.needs)
-                continue
-            # Once triggered, only the other set lookups: a substring search costs about what the run does.
-            self.rest.append(tuple(n for n in triggers if n is not trigger))
-            for word in trigger[0]:
+            for word in trigger[0] if trigger else ():
                 self.by_word.setdefault(word, []).append(i)
-            for head in trigger[1]:
+            for head in trigger[1] if trigger else ():
                 self.by_head.setdefault(head, []).append(i)
         # Where a match can start (PatternScan.starts): the patterns each start word or prefix leads to.
-        self.by_start: dict[str, list[int]] = {}
+        self.by_start: dict[str, list[tuple[int, frozenset[str] | None]]] = {}  # (pattern, next words)
         self.by_start_head: dict[str, list[tuple[str, int]]] = {}
         for i, scan in enumerate(self.scans):
-            if scan.starts is not None:
-                for word in scan.starts[0]:
-                    self.by_start.setdefault(word, []).append(i)
-                for prefix in scan.starts[1]:
-                    self.by_start_head.setdefault(prefix[:HEAD], []).append((prefix, i))
+            for word, nexts in scan.starts[0].items() if scan.starts else ():
+                self.by_start.setdefault(word, []).append((i, nexts))
+            for prefix in scan.starts[1] if scan.starts else ():
+                self.by_start_head.setdefault(prefix[:HEAD], []).append((prefix, i))
         self.start_words = frozenset(self.by_start)
         self.start_heads = frozenset(self.by_start_head)
         self.trigger_words = frozenset(self.by_word)
@@ -86,44 +78,56 @@ class PatternSet:
 
     def matches(self, tokens: Tokenized) -> list[tuple[int, re.Match[str]]]:
         """Every pattern's matches in the flattened text, pattern by pattern (see the module docstring)."""
-        words, heads, folded = tokens.distinct, tokens.heads, tokens.folded
+        words, heads = tokens.distinct, tokens.heads
         reached = set(self.always)
         for word in self.trigger_words.intersection(words):
             reached.update(self.by_word[word])
         for head in self.trigger_heads.intersection(heads):
             reached.update(self.by_head[head])
-        runnable = [i for i in sorted(reached) if all(_holds(n, words, heads, folded) for n in self.rest[i])]
+        runnable = []
+        for i in sorted(reached):
+            for need_words, need_heads in self.rest[i]:
+                if need_words.isdisjoint(words) and need_heads.isdisjoint(heads):
+                    break
+            else:
+                runnable.append(i)
         if not runnable:
             return []
-        flat = flatten(folded)
+        flat = flatten(tokens.folded)
         where = {i: [] for i in runnable if self.scans[i].starts is not None}
         if where:
             self._fill_starts(tokens, where)
         out: list[tuple[int, re.Match[str]]] = []
         for i in runnable:
-            starts = where.get(i)
-            found = (
-                self.scans[i].finditer(flat) if starts is None else self.scans[i].from_starts(flat, starts)
-            )
+            starts, scan = where.get(i), self.scans[i]
+            found = scan.finditer(flat) if starts is None else scan.from_starts(flat, starts)
             out.extend((i, m) for m in found)
         return out
 
     def _fill_starts(self, tokens: Tokenized, where: dict[int, list[int]]) -> None:
         """Append to ``where[i]``, in order, the offsets of the tokens where pattern i can start."""
-        owners: dict[str, list[int]] = {}  # word -> the runnable patterns that can start there
-        for word in self.start_words.intersection(tokens.distinct):
-            mine = [i for i in self.by_start[word] if i in where]
+        distinct = tokens.distinct
+        # word -> the runnable patterns that can start there, each with the words that must follow
+        owners: dict[str, list[tuple[int, frozenset[str] | None]]] = {}
+        for word in self.start_words.intersection(distinct):
+            mine = [
+                (i, n)
+                for i, n in self.by_start[word]
+                if i in where and (n is None or not n.isdisjoint(distinct))
+            ]
             if mine:
                 owners[word] = mine
         present = self.start_heads.intersection(tokens.heads)
         for word in tokens.headed(present) if present else ():
             mine = owners.get(word, [])
             for prefix, i in self.by_start_head[word[:HEAD]]:
-                if i in where and i not in mine and word.startswith(prefix):
-                    mine = [*mine, i]
+                if i in where and (i, None) not in mine and word.startswith(prefix):
+                    mine = [*mine, (i, None)]
             if mine:
                 owners[word] = mine
-        offsets, ws = tokens.offsets(), tokens.words
-        for k in compress(count(), map(owners.__contains__, ws)):
-            for i in owners[ws[k]]:
-                where[i].append(offsets[2 * k])
+        ws = tokens.words
+        last = len(ws) - 1
+        for k in compress(count(), map(owners.__contains__, ws)) if owners else ():
+            for i, nexts in owners[ws[k]]:
+                if nexts is None or (k < last and ws[k + 1] in nexts):
+                    where[i].append(tokens.start(k))

@@ -28,9 +28,10 @@ from bot.tokenized import HEAD, Tokenized
 
 __all__ = ["Entry", "PhraseIndex"]
 
+_NO_PAIR: dict[str, list] = {}
+
 # One element of a phrase: (forms an exact word may take, or None; prefix, or None).
 Elem = tuple[frozenset[str] | None, str | None]
-_NO_PAIR: dict[str, list[Entry]] = {}
 
 
 @dataclass
@@ -76,10 +77,16 @@ class PhraseIndex:
                         seen[key] = entry = Entry(ti, phrase, seq, exclude, [lang], sentence)
                         self._index(entry)
         self.single_keys = frozenset(self.single)
+        self.pair_firsts = frozenset(self.pair)
         # A word starts a prefixed phrase when it is a key, or its first three letters are one.
         self.prefix_words = frozenset(self.prefixed)
         self.prefix_heads = frozenset(k for k in self.prefixed if len(k) == HEAD)
         self.gates = {key: _gate(entries) for key, entries in self.prefixed.items()}
+        self.next_heads = {
+            key: frozenset(p[:HEAD] for p in gate[1]) if all(len(p) >= HEAD for p in gate[1]) else None
+            for key, gate in self.gates.items()
+            if gate is not None and gate[0] == 1
+        }
 
     def _index(self, entry: Entry) -> None:
         first = entry.seq[0][0]
@@ -107,16 +114,32 @@ class PhraseIndex:
         pairs = list(map(dict.get, map(self.pair.get, ws, repeat(_NO_PAIR)), ws[1:]))
         for i in compress(count(), pairs):
             at.append((i, 1, [e for e in pairs[i] if len(e.seq) == 2 or _rest_matches(e.seq, ws, i, 2)]))
-        starters = self.prefix_words.intersection(distinct)
-        present = self.prefix_heads.intersection(tokens.heads)
-        if present:
-            starters = starters.union(tokens.headed(present))
-        for i in compress(count(), map(starters.__contains__, ws)) if starters else ():
+        prefixed = self._prefix_words(tokens)
+        for i in compress(count(), map(prefixed.__contains__, ws)) if prefixed else ():
             found = self._prefixed_at(ws, i)
             if found:
                 at.append((i, 2, found))
-        at.sort(key=lambda x: (x[0], x[1]))
+        at.sort()  # by word, then kind: one (word, kind) each, so the lists are never compared
         return [(entry, i) for i, _, entries in at for entry in entries]
+
+    def _prefix_words(self, tokens: Tokenized) -> set[str]:
+        """The words a phrase listed in ``prefixed`` may start at: under the word, or its first 3 letters."""
+        heads = tokens.heads
+        words = {w for w in self.prefix_words.intersection(tokens.distinct) if self._may(w, w, heads)}
+        present = self.prefix_heads.intersection(heads)
+        if present:
+            words.update(w for w in tokens.headed(present) if len(w) > HEAD and self._may(w[:HEAD], w, heads))
+        return words
+
+    def _may(self, key: str, word: str, heads: set[str]) -> bool:
+        """Whether the phrases listed under ``key`` may match at ``word``, given the message's heads."""
+        gate = self.gates[key]
+        if gate is None:
+            return True
+        if gate[0] == 0:
+            return word.startswith(gate[1])
+        nexts = self.next_heads[key]  # the heads one of which the next word must have
+        return nexts is None or not nexts.isdisjoint(heads)
 
     def _prefixed_at(self, ws: list[str], i: int) -> list[Entry]:
         word = ws[i]

@@ -138,23 +138,37 @@ def _item_first_strings(item: tuple) -> set[str] | None:
     return None
 
 
-def start_words(seq: list) -> tuple[frozenset[str], frozenset[str]] | None:
-    """For a ``seq`` right after ``\\b``: the words a match starts with, and the heads of the others.
+Starts = tuple[dict[str, frozenset[str] | None], frozenset[str]]
 
-    Every match of ``\\b`` + ``seq`` starts at the start of a token that is
-    one of the words, or starts with one of the prefixes (three letters or
-    more); None when that cannot be said.
+
+def start_words(seq: list) -> Starts | None:
+    """For a ``seq`` right after ``\\b``: where a match can start, as ``(words, prefixes)``.
+
+    Every match of ``\\b`` + ``seq`` starts at the start of a token that
+    either is a key of ``words``, followed by a token in its value (None:
+    any token, or none), or starts with one of ``prefixes`` (three letters
+    or more). None when that cannot be said.
     """
     first = first_strings(seq)
-    words, prefixes = set(), set()
+    words: dict[str, set[str] | None] = {}
+    prefixes = set()
     for s in first or ():
-        m = ALNUM.match(s)
-        if m is None:
+        runs = list(ALNUM.finditer(s))
+        if not runs or runs[0].start() != 0:
             return None
-        if m.end() < len(s):  # another character or a boundary follows: the whole token
-            words.add(m.group())
-        elif len(m.group()) >= HEAD:
-            prefixes.add(m.group())
-        else:
-            return None
-    return (frozenset(words), frozenset(prefixes)) if first else None
+        word = runs[0].group()
+        if runs[0].end() == len(s):  # nothing known after it: the token only starts so
+            if len(word) < HEAD:
+                return None
+            prefixes.add(word)
+            continue
+        # Only characters that are not letters or digits lie between the first two runs: the second
+        # is the next token, all of it when something follows it too.
+        after = runs[1].group() if len(runs) > 1 and runs[1].end() < len(s) else None
+        if word not in words or words[word] is not None:
+            words[word] = None if after is None else {*(words.get(word) or ()), after}
+    return (
+        ({w: None if n is None else frozenset(n) for w, n in words.items()}, frozenset(prefixes))
+        if first
+        else None
+    )

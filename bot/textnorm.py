@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 __all__ = ["fold", "tokens", "variants", "words", "letter_count", "phrase_words"]
 
@@ -32,11 +33,24 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": 
 _SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ı": "i"})
 # The two tables as (character, replacement) pairs; no replacement contains another's character.
 _REPLACE = tuple((chr(k), v) for table in (_APOSTROPHES, _SPECIAL) for k, v in table.items())
-# Combining Diacritical Marks (U+0300-U+036F) that unicodedata.combining() counts (not U+034F).
-_COMMON_MARKS = re.compile(
-    "[" + "".join(c for c in map(chr, range(0x300, 0x370)) if unicodedata.combining(c)) + "]"
-)
-_OTHER_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")  # no "+": the engine then skips to one
+
+
+@cache
+def _bmp_marks() -> re.Pattern[str]:
+    """A class of every character of the Basic Multilingual Plane that unicodedata.combining() counts.
+
+    Built on first use (some milliseconds): one regex pass drops them all, where a test per
+    character would cost a Python call each.
+    """
+    runs: list[list[int]] = []
+    for code in range(0x10000):
+        if unicodedata.combining(chr(code)):
+            if runs and runs[-1][1] == code - 1:
+                runs[-1][1] = code
+            else:
+                runs.append([code, code])
+    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in runs) + "]")
 
 
 def fold(text: str) -> str:
@@ -51,8 +65,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     if decomposed.isascii():
         return decomposed
-    # Drop combining marks: the usual accents in one regex pass, any other one by its own test.
-    return _OTHER_NON_ASCII.sub(_without_marks, _COMMON_MARKS.sub("", decomposed))
+    # Drop combining marks: those of the BMP in one regex pass, any beyond it by its own test.
+    out = _bmp_marks().sub("", decomposed)
+    if len(out.encode("utf-16-le", "surrogatepass")) == 2 * len(out):  # nothing beyond the BMP (fast)
+        return out
+    return _BEYOND_BMP.sub(_without_marks, out)
 
 
 def _without_marks(m: re.Match[str]) -> str:

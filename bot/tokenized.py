@@ -40,7 +40,6 @@ class Tokenized:
         "_before",
         "_listed",
         "_heads",
-        "_where",
     )
 
     def __init__(self, folded: str) -> None:

@@ -19,6 +19,7 @@ from bot.match import _sentence_span, match_text
 from bot.patternscan import plan
 from bot.patternset import PatternSet
 from bot.textnorm import fold
+from bot.textnorm import tokens as textnorm_tokens
 from bot.tokenized import Tokenized
 from tests.test_match_equivalence import (
     LANGUAGES,
@@ -64,6 +65,18 @@ def test_rules_words_in_any_order_match_as_the_plain_matcher_does(seed: int) -> 
         scanned = scan_reference(text)
         for language in (*LANGUAGES, None):
             assert match_text(text, language, RULES) == reference(scanned, language), text
+
+
+def test_words_and_their_offsets_are_textnorms() -> None:
+    rnd = random.Random(5)
+    pool = "ab z09 _-'.?\n\t" + "é¿“”—\u0301\ud800\U0001f600ßİ"
+    for _ in range(3000):
+        folded = fold("".join(rnd.choice(pool) for _ in range(rnd.randint(0, 40))))
+        tokens = Tokenized(folded)
+        found = [(w, tokens.start(i), tokens.end(i)) for i, w in enumerate(tokens.words)]
+        assert found == textnorm_tokens(folded), folded
+        assert tokens.distinct == {w for w, _, _ in found}
+        assert tokens.heads == {w[:3] for w, _, _ in found}
 
 
 def test_sentences_are_cut_as_the_plain_matcher_cuts_them() -> None:

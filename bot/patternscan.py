@@ -192,9 +192,12 @@ def _find_all(text: str, c: str) -> Iterator[int]:
 
 def plan(regex: re.Pattern[str]) -> PatternScan:
     """How to run ``regex`` fast; a plain :class:`PatternScan` when nothing safe is found."""
-    needs = tuple(needed_words(regex.pattern, regex.flags))
     try:
         parsed = sre_parse.parse(regex.pattern, regex.flags)
+    except (re.error, RecursionError):
+        return PatternScan(regex, ())
+    needs = tuple(needed_words(parsed))
+    try:
         items = list(parsed)
         if parsed.state.flags & _CASE or parsed.getwidth()[0] == 0 or _unmodelled(items):
             return PatternScan(regex, needs)

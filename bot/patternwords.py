@@ -161,10 +161,13 @@ def cost(need: Need) -> float:
     return sum(1 / len(w) ** 2 for w in words) + 0.2 * len(heads) + sum(3 / len(p) ** 2 for p in pieces)
 
 
-def needed_words(pattern: str, flags: int = 0, most: int = 3) -> list[Need]:
-    """The ``most`` most selective needs of ``pattern`` (see the module docstring); [] when none."""
+def needed_words(pattern: str | sre_parse.SubPattern, flags: int = 0, most: int = 3) -> list[Need]:
+    """The ``most`` most selective needs of ``pattern`` (see the module docstring); [] when none.
+
+    ``pattern`` may also be the pattern already parsed (``re._parser.parse``).
+    """
     try:
-        parsed = sre_parse.parse(pattern, flags)
+        parsed = sre_parse.parse(pattern, flags) if isinstance(pattern, str) else pattern
         check_flags(parsed.state.flags)
         needs = _seq_needs(list(parsed))
     except (Unsupported, RecursionError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,15 +64,6 @@ def is_bare_thanks(msg: ParsedMessage) -> bool:
 def conversation_key(msg: ParsedMessage) -> tuple[object, ...]:
     """What decides a message's conversation: two messages with the same key follow up the same one."""
     return (msg.in_reply_to, tuple(msg.references), base_subject(msg.subject), msg.from_address)
-
-
-def conversation_lookup(session: Session, now: datetime | None = None) -> Lookup:
-    """A lookup finding the conversation a message belongs to, from the ledger (one message at a time)."""
-
-    def lookup(msg: ParsedMessage) -> Conversation | None:
-        return find_conversations(session, [msg], now or datetime.now(UTC)).get(conversation_key(msg))
-
-    return lookup
 
 
 def find_conversations(

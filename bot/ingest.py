@@ -13,24 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.lookups import history_lookup
 from bot.message import Action, ParsedMessage, Reason, Triage
 from bot.prepare import Prepared, prepare
 from bot.rows import BulkWriter, NewRow, new_row, reply_values
 from bot.services import Services
 from bot.store import FolderState, Inquiry, InquiryState, Reply
-
-__all__ = ["Fetched", "history_lookup", "ingest", "ingest_batch", "process", "record", "sender_hash"]
-
-# Prepares a batch's raw messages (in order) for recording, e.g. in worker processes.
-Preparer = Callable[[list[bytes], datetime], list[Prepared]]
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +81,6 @@ def ingest_batch(
     services: Services,
     session: Session,
     items: Sequence[Fetched],
-    preparer: Preparer | None = None,
     now: datetime | None = None,
     *,
     prepared: Sequence[Prepared] | None = None,
@@ -95,15 +88,14 @@ def ingest_batch(
 ) -> list[tuple[Fetched, str]]:
     """Record a batch in ``session`` (the caller commits); returns each new item with its state.
 
-    Items whose UID is already in the ledger are left out. ``preparer`` does
-    the CPU-heavy stages (worker processes, see :mod:`bot.pool`); by default
-    they run here. Their lookups saw the ledger before the batch, so a
-    message whose sender or Message-ID already came earlier in the batch is
-    decided again here, after the earlier one is recorded, exactly as if
-    the two had come in two fetches. ``prepared``, when given, holds the
-    results for ``items`` (prepared before this call, maybe while the batch
-    before was being recorded: ``earlier_senders``, the senders of that
-    batch, are then decided again too).
+    Items whose UID is already in the ledger are left out. ``prepared``, when
+    given, holds what the CPU-heavy stages made of ``items`` (in worker
+    processes, see :mod:`bot.pool`); otherwise they run here. Their lookups
+    saw the ledger before the batch, so a message whose sender or Message-ID
+    already came earlier in the batch is decided again here, after the
+    earlier one is recorded, exactly as if the two had come in two fetches.
+    Results prepared while the batch before was being recorded come with
+    ``earlier_senders``, that batch's senders, which are decided again too.
     """
     if not items:
         return []
@@ -120,8 +112,7 @@ def ingest_batch(
     if prepared is not None:
         prepared = [p for p, k in zip(prepared, keep, strict=True) if k]
     else:
-        raws = [item.raw for item in new]
-        prepared = preparer(raws, now) if preparer else prepare(services, session, raws, now)
+        prepared = prepare(services, session, [item.raw for item in new], now)
     mids = {p.msg.message_id for p in prepared if p.msg is not None}
     known = set(
         session.scalars(

@@ -24,14 +24,6 @@ from bot.store import Inquiry, InquiryState, Reply
 _HONOURED = (InquiryState.DRAFTED, InquiryState.APPROVED, InquiryState.ANSWERED)
 
 
-def sender_limit(
-    services: Services, session: Session, address: str, now: datetime, current_id: int | None = None
-) -> Reason | None:
-    """Why the bot must not draft for ``address`` now, or None when it may."""
-    exclude = frozenset({current_id}) if current_id is not None else frozenset()
-    return sender_limits(services, session, [address], now, exclude).get(address)
-
-
 def sender_limits(
     services: Services,
     session: Session,

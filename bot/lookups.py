@@ -4,10 +4,8 @@ Triage and the sender limits ask the ledger three things about each
 message: the language of the sender's latest inquiry (for short mail), the
 conversation it follows up, and whether a limit stops a draft. Asked one
 message at a time that is six or more queries a message; :meth:`Lookups.load`
-asks them for a batch in about six queries in all. The one-message forms
-(:func:`bot.followup.conversation_lookup`, :func:`bot.limits.sender_limit`,
-:func:`history_lookup`) are the same code with a batch of one, so the two
-paths cannot disagree.
+asks them for a batch in about six queries in all. A single message (a
+quarantined one retried) is a batch of one: there is no second code path.
 
 A batch's lookups see the ledger as it was when they were loaded: a second
 message from the same sender in the same batch must be decided after the
@@ -43,15 +41,6 @@ def latest_languages(session: Session, senders: set[str]) -> dict[str, str]:
     return {sender: language for sender, language in rows}
 
 
-def history_lookup(session: Session):  # type: ignore[no-untyped-def]
-    """The language of a sender's latest earlier inquiry, for short messages (one at a time)."""
-
-    def lookup(address: str) -> str | None:
-        return latest_languages(session, {address}).get(address)
-
-    return lookup
-
-
 @dataclass(frozen=True)
 class Lookups:
     """The ledger's answers for one batch of parsed messages."""
@@ -78,13 +67,13 @@ class Lookups:
         )
 
     def history(self, address: str) -> str | None:
-        """As :func:`history_lookup`."""
+        """The language of the sender's latest earlier inquiry, for short messages; None if unknown."""
         return self.languages.get(address)
 
     def conversation(self, msg: ParsedMessage) -> Conversation | None:
-        """As :func:`bot.followup.conversation_lookup`."""
+        """The conversation of ours that ``msg`` follows up, or None."""
         return self.conversations.get(conversation_key(msg))
 
     def limit(self, address: str) -> Reason | None:
-        """As :func:`bot.limits.sender_limit`."""
+        """Why the bot must not draft for ``address`` now (a sender limit), or None when it may."""
         return self.limits.get(address)

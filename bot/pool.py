@@ -106,7 +106,7 @@ def _slim(prepared: Prepared) -> Prepared:
 
 
 class PreparePool:
-    """``processes`` workers preparing batches for :func:`bot.ingest.ingest_batch` (a ``Preparer``)."""
+    """``processes`` workers preparing batches for :func:`bot.ingest.ingest_batch` (its ``prepared``)."""
 
     # After a worker died, batches are prepared in place for this long before new workers are
     # started: a worker that cannot start (say, the rules file became invalid after this process

@@ -29,8 +29,9 @@ def test_the_pool_decides_a_batch_as_the_fetching_process_does(tmp_path: Path) -
         _history(services)
         items = [Fetched("md", 1, uid, raw) for uid, raw in enumerate(_batch(services), start=10)]
         pool = PreparePool(services.config, 2) if mode == "pool" else None
+        prepared = pool([item.raw for item in items], START) if pool else None
         with services.store.session() as s:
-            ingest_batch(services, s, items, pool, now=START)
+            ingest_batch(services, s, items, now=START, prepared=prepared)
         if pool:
             pool.close()
         outcomes.append(_outcome(services))

@@ -22,9 +22,8 @@ from datetime import UTC, datetime
 from email.utils import make_msgid
 from typing import Any, NamedTuple, Protocol
 
-from bot import replycache
 from bot.config import Config
-from bot.disclaimer import append_disclaimer
+from bot.disclaimer import append_disclaimer, load_disclaimer
 from bot.message import Draft, Triage
 from bot.mimeout import attachment_bytes, reply_bytes
 from bot.reply_headers import (  # noqa: F401 - reply_subject and reply_address are part of this API
@@ -149,7 +148,7 @@ def compose_reply(
     requested = triage.language.reply_language if triage.language else config.languages.default
     names = {t: _template_name(rules, t) for t in topics}
     needed = [LAYOUT_TEXT, LAYOUT_HTML, STRINGS, DISCLAIMER, *names.values()]
-    language = replycache.choose_language(loader, requested, needed)
+    language = loader.choose_language(requested, needed)
     notes += _fallback_note(triage, requested, language)
     attached, earlier = _packets(rules, topics, language, packets, exclude_packets, extra_packets)
     if earlier:
@@ -184,7 +183,7 @@ def compose_reply(
         return loader.env.get_template(f"{language}/{template}").render(context)
 
     context["sections"] = [{"topic": t, "text": render(names[t]).strip()} for t in topics]
-    disclaimer = replycache.disclaimer(loader.replies_dir, language)
+    disclaimer = load_disclaimer(loader.replies_dir, language)
     if disclaimer is None:  # choose_language saw the file: it has since vanished or been emptied
         raise ValueError(f"replies/{language}/{DISCLAIMER} is missing or empty: no reply goes without it")
     text, html = append_disclaimer(render(LAYOUT_TEXT), render(LAYOUT_HTML), disclaimer, language)

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 
+from bot import filestamps
 from bot.templates import DISCLAIMER, normalise_language, paragraphs
 
 
@@ -30,16 +31,31 @@ def normalise(text: str) -> str:
 
 
 def load_disclaimer(replies_dir: Path, language: str) -> str | None:
-    """The disclaimer text for ``language`` (stripped), or None when it has none."""
+    """The disclaimer text for ``language`` (stripped), or None when it has none.
+
+    Kept in memory while the file is unchanged (:mod:`bot.filestamps`): every
+    reply asks for it, and the send step again.
+    """
     lang = normalise_language(language)
     if lang is None:
         return None
     path = Path(replies_dir) / lang / DISCLAIMER
+    stamp = filestamps.stamp(path)
+    hit = _loaded.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        text = path.read_text(encoding="utf-8").strip() or None
     except (OSError, UnicodeDecodeError):
         return None
-    return text or None
+    if text is not None and stamp is not None and filestamps.settled([stamp]):
+        if len(_loaded) >= 256:
+            _loaded.clear()
+        _loaded[path] = (stamp, text)
+    return text
+
+
+_loaded: dict[Path, tuple[filestamps.Stamp, str]] = {}
 
 
 def append_disclaimer(text: str, html: str, disclaimer: str, language: str) -> tuple[str, str]:

@@ -23,6 +23,7 @@ sampled for :meth:`TemplateLoader.render_check`) by :func:`sample_context`.
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ import yaml
 from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
+
+from bot import filestamps
 
 TOPIC_IDS: tuple[str, ...] = (
     "general_info",
@@ -140,6 +143,11 @@ def sample_context(language: str = ENGLISH) -> dict[str, Any]:
     }
 
 
+# TemplateLoader.choose_language's answers, shared by every loader of the same folder (a loader
+# is cheap to make and some callers make one per use), with the stamps they depend on.
+_chosen: dict[tuple[Any, ...], tuple[str, tuple[Path, ...], tuple[Any, ...]]] = {}
+
+
 class TemplateLoader:
     """Finds and renders reply templates, one folder per language.
 
@@ -193,9 +201,32 @@ class TemplateLoader:
     def choose_language(self, language: str | None, names: list[str] | tuple[str, ...]) -> str:
         """The first language in the search order that has every one of ``names``.
 
-        Raises :class:`TemplateNotFound` when no language has them all.
+        Raises :class:`TemplateNotFound` when no language has them all. Every
+        reply asks this (60-150 us of file checks), so the answer is kept while
+        the folders it depends on are unchanged (:mod:`bot.filestamps`): the
+        replies folder, and the folders of the templates in every language it
+        may try (a file appearing or vanishing changes its folder's times). A
+        template that is a symlink whose target is removed is not noticed; the
+        render then fails loudly.
         """
-        for lang in self.search_order(language):
+        key = (self.replies_dir, self.default_language, tuple(self.fallback), language, tuple(names))
+        hit = _chosen.get(key)
+        if hit is not None and tuple(map(filestamps.stamp, hit[1])) == hit[2]:
+            return hit[0]
+        # Stamps are read before the files are checked: a change made meanwhile shows.
+        subdirs = dict.fromkeys(os.path.dirname(n) for n in names)
+        order = self.search_order(language)
+        folders = (self.replies_dir, *(self.replies_dir / lang / sub for lang in order for sub in subdirs))
+        stamps = tuple(map(filestamps.stamp, folders))
+        chosen = self._choose(order, names)
+        if filestamps.settled(stamps):
+            if len(_chosen) >= 256:  # keys are few (languages x topic combinations)
+                _chosen.clear()
+            _chosen[key] = (chosen, folders, stamps)
+        return chosen
+
+    def _choose(self, order: list[str], names: list[str] | tuple[str, ...]) -> str:
+        for lang in order:
             if all(self.has(n, lang) for n in names):
                 return lang
         raise TemplateNotFound(", ".join(names))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import replycache
+from bot import filestamps
 from bot.templates import TemplateLoader
 from tests.test_compose import REPLIES, compose, inquiry
 
@@ -28,18 +28,18 @@ def replies(tmp_path: Path) -> Path:
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every file looks older than the settling time, so answers are kept."""
     real = time.time_ns
-    monkeypatch.setattr(replycache.time, "time_ns", lambda: real() + 10 * replycache.SETTLE_NS)
+    monkeypatch.setattr(filestamps.time, "time_ns", lambda: real() + 10 * filestamps.SETTLE_NS)
 
 
 def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    real = TemplateLoader.choose_language
+    real = TemplateLoader._choose  # the work behind choose_language's memory
 
-    def choose(self, language, names):  # type: ignore[no-untyped-def]
-        calls.append(language)
-        return real(self, language, names)
+    def choose(self, order, names):  # type: ignore[no-untyped-def]
+        calls.append(order[0])
+        return real(self, order, names)
 
-    monkeypatch.setattr(TemplateLoader, "choose_language", choose)
+    monkeypatch.setattr(TemplateLoader, "_choose", choose)
     return calls
 
 

@@ -7,11 +7,11 @@ returns everything wired, so a test builds its own with its own settings.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import filestamps
 from bot.config import Config
 from bot.rules import Rules, RulesError, load_rules
 from bot.store import Store
@@ -35,16 +35,12 @@ class LiveRules:
 
     path: Path
     _rules: Rules | None = None
-    _stamp: tuple[int, int] | None = None
+    _stamp: filestamps.Stamp | None = None
     last_error: RulesError | None = field(default=None)
 
     def current(self) -> Rules:
         """The live rules; raises :class:`RulesError` only when no good rules were ever loaded."""
-        try:
-            st = os.stat(self.path)
-            stamp = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamp = None
+        stamp = filestamps.stamp(self.path)
         if self._rules is None or stamp != self._stamp:
             try:
                 self._rules = load_rules(self.path)

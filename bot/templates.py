@@ -263,11 +263,9 @@ class TemplateLoader:
 
         Every reply needs its strings; parsing the YAML each time cost ~2 ms a reply.
         """
-        try:
-            st = path.stat()
-        except OSError:
+        stamp = filestamps.stamp(path)
+        if stamp is None:
             return {}
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         hit = self._strings.get(path)
         if hit is not None and hit[0] == stamp:
             return hit[1]

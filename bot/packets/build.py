@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from bot import filestamps
 from bot.packets.catalogue import COMMON_FILE, PACKET_IDS, Catalogue, load_catalogue
 from bot.packets.model import PacketError, PacketSource
 from bot.packets.render import render_packet
@@ -122,7 +123,7 @@ def packet_file(
 # source, the page furniture and the built file are unchanged, the same bytes
 # are served without reading the catalogue and the PDF again (every reply asks
 # for one to five packets; reading them cost ~40 ms a packet).
-_served: dict[tuple[str, str, str, str, str], tuple[tuple[tuple[int, int, int], ...], str, bytes]] = {}
+_served: dict[tuple[str, str, str, str, str], tuple[tuple[filestamps.Stamp, ...], str, bytes]] = {}
 
 
 def _inputs(replies_dir: Path, out_dir: Path, lang: str, packet_id: str, filename: str) -> tuple[Path, ...]:
@@ -130,9 +131,7 @@ def _inputs(replies_dir: Path, out_dir: Path, lang: str, packet_id: str, filenam
     return folder / f"{packet_id}.md", folder / COMMON_FILE, Path(out_dir) / lang / filename
 
 
-def _stamp(*paths: Path) -> tuple[tuple[int, int, int], ...] | None:
-    """(mtime_ns, size, inode) of each path; None when one is missing."""
-    try:
-        return tuple((st.st_mtime_ns, st.st_size, st.st_ino) for st in map(os.stat, paths))
-    except OSError:
-        return None
+def _stamp(*paths: Path) -> tuple[filestamps.Stamp, ...] | None:
+    """The stamp of each path (:mod:`bot.filestamps`); None when one is missing."""
+    stamps = tuple(map(filestamps.stamp, paths))
+    return None if None in stamps else stamps  # type: ignore[return-value]

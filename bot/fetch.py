@@ -144,7 +144,11 @@ def _fetch_uids(
         pool = services.prepare_pool() if len(items) >= services.config.ingest.pool_min_batch else None
         own = own_share(len(items), pool.processes) if pool else len(items)
         results = _submit(pool, items[own:], now)
-        earlier = _record(services, source, pending, report) if pending else frozenset()
+        earlier: frozenset[str] = frozenset()
+        if pending:
+            _record(services, source, pending, report)
+            if results is not None:  # being prepared already: it could not see that batch
+                earlier = _senders(services, source, pending)
         pending = _Batch(items, now, results, earlier)
         if results is None:  # prepared in place, when the batch before it is in the ledger
             _record(services, source, pending, report)
@@ -194,8 +198,8 @@ def _record_anyway(services: Services, source: MailSource, batch: _Batch, report
         )
 
 
-def _record(services: Services, source: MailSource, batch: _Batch, report: FetchReport) -> frozenset[str]:
-    """Record ``batch`` in one transaction, then mark it in the mailbox; returns its senders."""
+def _record(services: Services, source: MailSource, batch: _Batch, report: FetchReport) -> None:
+    """Record ``batch`` in one transaction, then mark it in the mailbox."""
     prepared = None
     if batch.results is not None:
         with contextlib.suppress(PoolBroken):  # logged by the pool; then prepared in place below
@@ -212,6 +216,10 @@ def _record(services: Services, source: MailSource, batch: _Batch, report: Fetch
     # Committed: only now is it safe to touch the mailbox.
     faults.point("ingest:after-commit")
     source.mark_processed(stored, frozenset(quarantined))
+
+
+def _senders(services: Services, source: MailSource, batch: _Batch) -> frozenset[str]:
+    """The senders of ``batch``, as recorded."""
     with services.store.session() as s:
         return frozenset(
             s.scalars(

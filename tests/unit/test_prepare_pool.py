@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.fetch import FetchReport, _Batch, _record
+from bot.fetch import FetchReport, _Batch, _record, _senders
 from bot.ingest import Fetched, ingest_batch
 from bot.pool import PoolBroken, PreparePool, own_share, pool_size
 from bot.store import Inquiry
@@ -86,9 +86,10 @@ def test_a_broken_pool_loses_nothing_the_batch_is_prepared_in_place(tmp_path: Pa
     items = [Fetched("md", 1, uid, raw) for uid, raw in enumerate(raws, start=1)]
     report = FetchReport()
     source = Source()
-    senders = _record(services, source, _Batch(items, START, broken), report)  # type: ignore[arg-type]
+    batch = _Batch(items, START, broken)
+    _record(services, source, batch, report)  # type: ignore[arg-type]
     assert report.states == {"drafted": 25} and source.marked == list(range(1, 26))
-    assert senders == {f"p{n}@example.com" for n in range(25)}
+    assert _senders(services, source, batch) == {f"p{n}@example.com" for n in range(25)}  # type: ignore[arg-type]
     with services.store.session() as s:
         assert len(s.scalars(select(Inquiry.id)).all()) == 25
     services.close()

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.message import Action, Draft
@@ -46,9 +46,17 @@ class BulkWriter:
         if not self.pending:
             return
         values = [vars(row) for row, _ in self.pending]
-        ids = self.session.scalars(
-            insert(Inquiry).returning(Inquiry.id, sort_by_parameter_order=True), values
-        ).all()
+        # Without RETURNING: SQLite cannot promise the order of a multi-row INSERT's RETURNING, so
+        # SQLAlchemy would send one INSERT a row. The ids are read back by the mailbox key instead.
+        self.session.execute(insert(Inquiry), values)
+        keys = [(row.source, row.uidvalidity, row.uid) for row, _ in self.pending]
+        stored = self.session.execute(
+            select(Inquiry.source, Inquiry.uidvalidity, Inquiry.uid, Inquiry.id).where(
+                Inquiry.source.in_({k[0] for k in keys}), Inquiry.uid.in_([k[2] for k in keys])
+            )
+        )
+        by_key = {(src, validity, uid): inquiry_id for src, validity, uid, inquiry_id in stored}
+        ids = [by_key[k] for k in keys]
         replies = [
             {**reply_values(draft, self.now), "inquiry_id": inquiry_id}
             for (_, draft), inquiry_id in zip(self.pending, ids, strict=True)

@@ -86,6 +86,8 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
             out = out.with_suffix(".txt")
         out.write_text(profiler.output_text(unicode=False, color=False))
 
+    # The fetching process's share of a batch of 100 that the balancer settled on (bot.share).
+    share = pool.balancer.share(100) if pool is not None else 100
     with services.store.session() as s:
         states = dict(s.execute(select(Inquiry.state, func.count()).group_by(Inquiry.state)).all())
         replies = s.scalar(select(func.count(Reply.id))) or 0
@@ -98,6 +100,7 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "msg_per_s": round(report.fetched / seconds, 1) if seconds else 0.0,
         "processes": len(workers),
+        "own_share_of_100": share,
         "cpu_seconds": round(cpu, 3),
         "worker_cpu_seconds": round(worker_cpu, 3),
         "cpu_ms_per_msg": round((cpu + worker_cpu) / report.fetched * 1000, 2) if report.fetched else 0.0,
@@ -175,7 +178,8 @@ def main() -> int:
             f"peak RSS {d['peak_rss_mb']:.0f} MB (after warm-up {d['peak_rss_mb_after_warmup']:.0f} MB), "
             f"workers {d['worker_peak_rss_mb']} MB, PSS of all {d['pss_total_mb']:.0f} MB; "
             f"CPU {d['cpu_ms_per_msg']:.2f} ms a message ({d['fetching_process_cpu_ms_per_msg']:.2f} in the "
-            f"fetching process, {d['processes']} workers)",
+            f"fetching process, {d['processes']} workers; "
+            f"it prepared {d['own_share_of_100']} of 100 at the end)",
             flush=True,
         )
         print(f"  outcomes {d['states']}; database {d['database_mb']} MB", flush=True)

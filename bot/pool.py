@@ -2,7 +2,7 @@
 
 One process owns the mailbox connection and every database write
 (:mod:`bot.fetch`, :func:`bot.ingest.ingest_batch`) and prepares a small
-share of each large batch itself (:func:`own_share`); the rest is cut into
+share of each large batch itself (:mod:`bot.share`); the rest is cut into
 one contiguous chunk per worker; each worker prepares its chunk with
 :func:`bot.prepare.prepare`, reading the ledger through its own connection,
 and the results come back in the batch's order to be recorded in one
@@ -25,8 +25,8 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import datetime
@@ -36,6 +36,7 @@ from typing import NoReturn
 from bot.config import Config
 from bot.prepare import Prepared, prepare
 from bot.services import Services, build_services
+from bot.share import ShareBalancer
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +62,6 @@ def pool_size(config: Config) -> int:
     return max(0, (config.ingest.processes or cpu_count()) - 1)
 
 
-def own_share(count: int, workers: int) -> int:
-    """How many of a batch of ``count`` the fetching process prepares itself.
-
-    Half a worker's share: it also fetches, records and commits every batch,
-    which costs about half of what preparing does.
-    """
-    return count // (2 * workers + 1)
-
-
 def _exit_with_parent(lifeline: Connection) -> None:
     # The pipe's only writer is the parent: EOF means it is gone, even killed with SIGKILL
     # (a worker must not outlive it, holding the parent's stdout open and the next run's batch).
@@ -89,10 +81,12 @@ def _start(config: Config, lifeline: Connection) -> None:
     _ = _services.rules.current().compiled
 
 
-def _prepare_chunk(raws: list[bytes], now: datetime) -> list[Prepared]:
+def _prepare_chunk(raws: list[bytes], now: datetime) -> tuple[float, list[Prepared]]:
     assert _services is not None, "worker not started"
+    started = time.perf_counter()
     with _services.store.session() as session:
-        return [_slim(p) for p in prepare(_services, session, raws, now)]
+        prepared = [_slim(p) for p in prepare(_services, session, raws, now)]
+    return time.perf_counter() - started, prepared
 
 
 def _slim(prepared: Prepared) -> Prepared:
@@ -115,6 +109,7 @@ class PreparePool:
 
     def __init__(self, config: Config, processes: int) -> None:
         self.config, self.processes = config, processes
+        self.balancer = ShareBalancer(processes)
         self._executor: ProcessPoolExecutor | None = None
         self._resting_until = 0.0
 
@@ -131,7 +126,7 @@ class PreparePool:
         """The prepared messages, in the order of ``raws``; raises :class:`PoolBroken` if a worker died."""
         return self.submit(raws, now)()
 
-    def submit(self, raws: Sequence[bytes], now: datetime) -> Callable[[], list[Prepared]]:
+    def submit(self, raws: Sequence[bytes], now: datetime) -> Chunks:
         """Start preparing ``raws``; the returned call waits for the results (as :meth:`__call__`)."""
         if time.monotonic() < self._resting_until:
             raise PoolBroken("workers are restarted only after a pause")
@@ -141,14 +136,7 @@ class PreparePool:
             futures = [self._pool().submit(_prepare_chunk, chunk, now) for chunk in chunks]
         except BrokenProcessPool as exc:
             self._broken(exc)
-
-        def results() -> list[Prepared]:
-            try:
-                return [prepared for future in futures for prepared in future.result()]
-            except BrokenProcessPool as exc:
-                self._broken(exc)
-
-        return results
+        return Chunks(self, futures)
 
     def _broken(self, exc: BrokenProcessPool) -> NoReturn:
         log.error("a worker process died; preparing this batch in place", extra={"event": "pool_broken"})
@@ -162,3 +150,27 @@ class PreparePool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
             self._lifeline.close()
+
+
+class Chunks:
+    """A batch being prepared by the workers: call it for the results, in the batch's order.
+
+    After the call, ``worker_seconds`` is the time the workers spent on it
+    (each worker's own time, summed) and ``waited`` how long the call
+    waited for them.
+    """
+
+    def __init__(self, pool: PreparePool, futures: list[Future[tuple[float, list[Prepared]]]]) -> None:
+        self.pool, self.futures = pool, futures
+        self.worker_seconds = self.waited = 0.0
+
+    def __call__(self) -> list[Prepared]:
+        """The prepared messages; raises :class:`PoolBroken` if a worker died."""
+        started = time.perf_counter()
+        try:
+            done = [future.result() for future in self.futures]
+        except BrokenProcessPool as exc:
+            self.pool._broken(exc)
+        self.waited = time.perf_counter() - started
+        self.worker_seconds = sum(seconds for seconds, _ in done)
+        return [prepared for _, chunk in done for prepared in chunk]

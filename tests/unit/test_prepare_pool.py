@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.fetch import FetchReport, _Batch, _record, _senders
+from bot.batches import FetchReport, _Batch, _record, _senders
 from bot.ingest import Fetched, ingest_batch
-from bot.pool import PoolBroken, PreparePool, own_share, pool_size
+from bot.pool import PoolBroken, PreparePool, pool_size
+from bot.share import first_guess
 from bot.store import Inquiry
 from tests.unit.conftest import unit_services
 from tests.unit.test_batch_ingest import START, _batch, _history, _outcome
@@ -138,8 +139,8 @@ def _alive(pid: int) -> bool:
 def test_the_fetching_process_counts_as_one_of_the_processes(tmp_path: Path) -> None:
     assert pool_size(unit_services(tmp_path / "a", ingest={"processes": 1}).config) == 0
     assert pool_size(unit_services(tmp_path / "b", ingest={"processes": 3}).config) == 2
-    # It prepares half a worker's share, as it also fetches and records.
-    assert own_share(100, 1) == 33 and own_share(100, 3) == 14
+    # Until it has measured anything it prepares half a worker's share, as it also fetches and records.
+    assert first_guess(100, 1) == 33 and first_guess(100, 3) == 14
 
 
 def test_workers_that_cannot_start_are_not_respawned_for_every_batch(tmp_path: Path) -> None:

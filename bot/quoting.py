@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from bot.linestarts import DISCLAIMER_HEADS, LEADS, MOBILE_HEADS, SEPARATOR_HEADS
+
 __all__ = ["split_quoted"]
 
 _VERB = r"(?:wrote|escribi[óo]|a\s+[ée]crit|escreveu|ha\s+scritto|schreef|skrev|napisa[łl])"
@@ -145,7 +147,8 @@ def _quote_cut(lines: list[str]) -> tuple[int, int]:
     for i, line in enumerate(lines[:_MAX_SCAN]):
         if not line or line.isspace() or (">" in line and _QUOTED.match(line)):
             continue
-        if len(line) < 120 and _SEPARATOR.match(line):
+        # Patterns are tried only on lines that can start their words (bot.linestarts).
+        if len(line) < 120 and (line[:3] in SEPARATOR_HEADS or line[0] in LEADS) and _SEPARATOR.match(line):
             return i, i + 1
         if ":" in line:
             block = _header_block(lines, i)
@@ -177,7 +180,8 @@ def _boilerplate_cut(lines: list[str]) -> int:
         if not seen_words:
             seen_words = True
             continue
-        if _MOBILE.match(line):
+        head, lead = line[:3], line[0] in LEADS
+        if (lead or head in MOBILE_HEADS) and _MOBILE.match(line):
             return i
         # "--" may also be a writer's divider, and "Confidential:" a writer's warning: only a
         # tail with no question in it is a signature or a disclaimer.
@@ -185,7 +189,7 @@ def _boilerplate_cut(lines: list[str]) -> int:
             continue
         if line.startswith("--") and _SIGNATURE.match(line) and _words(lines, i + 1) <= _MAX_SIGNATURE:
             return i
-        if len(line) < 2000 and _DISCLAIMER.match(line):
+        if len(line) < 2000 and (lead or head in DISCLAIMER_HEADS) and _DISCLAIMER.match(line):
             return i
     return len(lines)
 

@@ -37,6 +37,7 @@ import re
 from functools import lru_cache
 
 from bot.config import Languages
+from bot.inquirytext import InquiryText
 from bot.message import LanguageResult, ParsedMessage, Reason
 from bot.ngrams import NgramModel
 from bot.rules import Rules
@@ -148,10 +149,15 @@ def _evidence_index(
 
 def word_evidence(text: str, rules: Rules, supported: tuple[str, ...]) -> dict[str, int]:
     """Per supported language, how many distinct words of ``text`` belong to it."""
+    return _evidence_counts(_present_words(text), rules, supported)
+
+
+def _evidence_counts(present: set[str], rules: Rules, supported: tuple[str, ...]) -> dict[str, int]:
+    """:func:`word_evidence` of a text whose distinct folded words are ``present``."""
     keywords = rules.keywords_by_language()
     vocabulary, index = _evidence_index(tuple((lang, keywords.get(lang, frozenset())) for lang in supported))
     counts = dict.fromkeys(supported, 0)
-    for word in _present_words(text) & vocabulary:  # a set & a frozenset walks the smaller
+    for word in present & vocabulary:  # a set & a frozenset walks the smaller
         for lang in index[word]:
             counts[lang] += 1
     return counts
@@ -174,25 +180,25 @@ def reply_language(language: str | None, languages: Languages, available: frozen
 
 
 def _decide(
-    msg: ParsedMessage, rules: Rules, languages: Languages, history: str | None
+    msg: ParsedMessage, text: InquiryText, rules: Rules, languages: Languages, history: str | None
 ) -> tuple[str | None, str, float, str]:
     """(language, evidence, confidence, plain-words reason) by the documented order."""
     supported = tuple(languages.supported)
-    body = msg.new_text if msg.new_text.strip() else msg.text
+    body = text.body
     letters = _letter_count(body)
     if letters >= LONG_TEXT:
         probs = langdetect_probabilities(body, supported)
         if probs:
             best, p = max(probs.items(), key=lambda kv: kv[1])
-            counts = word_evidence(body, rules, supported)
+            counts = _evidence_counts(text.body_words(), rules, supported)
             rival = max((c for lang, c in counts.items() if lang != best), default=0)
             if p >= CONFIDENT and counts.get(best, 0) + 2 >= rival:
                 return best, "langdetect", p, f"langdetect: {best} ({p:.2f}) on {letters} letters of new text"
 
-    combined = f"{msg.subject}\n{body}"
+    combined = text.combined
     all_letters = _letter_count(combined)
     probs = langdetect_probabilities(combined, supported) if all_letters else {}
-    counts = word_evidence(combined, rules, supported)
+    counts = _evidence_counts(text.all_words(), rules, supported)
     # langdetect is close to a guess on a few words (it calls "unsubscribe"
     # Spanish), so its say grows with the text: nothing up to 15 letters, full at 150.
     weight = 3.0 * min(1.0, max(0.0, (all_letters - 15) / 135))
@@ -224,9 +230,14 @@ def detect_language(
     languages: Languages,
     available: frozenset[str],
     history: str | None = None,
+    text: InquiryText | None = None,
 ) -> LanguageResult:
-    """Detect the language of ``msg`` and choose the reply language; see the module docstring."""
-    language, evidence, confidence, why = _decide(msg, rules, languages, history)
+    """Detect the language of ``msg`` and choose the reply language; see the module docstring.
+
+    ``text`` is ``InquiryText.of(msg)`` when the caller has it already (made when None).
+    """
+    text = text or InquiryText.of(msg)
+    language, evidence, confidence, why = _decide(msg, text, rules, languages, history)
     reply, fallback = reply_language(language, languages, available)
     reasons = [Reason("language", evidence, why)]
     if fallback:

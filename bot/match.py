@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from bot.inquirytext import InquiryText
 from bot.message import ParsedMessage, Reason, TopicHit, TopicResult
 from bot.patternset import PatternSet
 from bot.phraseindex import PhraseIndex
@@ -90,9 +91,8 @@ class CompiledRules:
         ]
         self.pattern_set = PatternSet([regex for _, _, regex in self.patterns])
 
-    def scan(self, text: str) -> tuple[list[_Hit], list[_Hit]]:
-        """Keyword and pattern hits in ``text``, and the excluded spans, by topic index."""
-        tokens = Tokenized(fold(text))
+    def scan(self, tokens: Tokenized) -> tuple[list[_Hit], list[_Hit]]:
+        """Keyword and pattern hits in a folded text's words, and the excluded spans, by topic index."""
         folded = tokens.folded
         hits: list[_Hit] = []
         excluded: list[_Hit] = []
@@ -116,8 +116,13 @@ def compile_rules(rules: Rules) -> CompiledRules:
 
 def match_text(text: str, language: str | None, rules: Rules) -> TopicResult:
     """Match already chosen text (see :func:`match_topics`)."""
+    return _match_tokens(Tokenized(fold(text)), language, rules)
+
+
+def _match_tokens(tokens: Tokenized, language: str | None, rules: Rules) -> TopicResult:
+    """:func:`match_text` of the text ``tokens`` were cut from."""
     compiled = rules.compiled
-    hits, excluded = compiled.scan(text)
+    hits, excluded = compiled.scan(tokens)
     by_topic: dict[int, list[_Hit]] = {}
     for hit in hits:
         if excluded and any(
@@ -147,7 +152,11 @@ def match_text(text: str, language: str | None, rules: Rules) -> TopicResult:
     return TopicResult(tuple(result_hits), tuple(reasons))
 
 
-def match_topics(msg: ParsedMessage, language: str | None, rules: Rules) -> TopicResult:
-    """The topics of ``msg``: subject plus new text (the whole text when nothing is new)."""
-    body = msg.new_text if msg.new_text.strip() else msg.text
-    return match_text(f"{msg.subject}\n{body}", language, rules)
+def match_topics(
+    msg: ParsedMessage, language: str | None, rules: Rules, text: InquiryText | None = None
+) -> TopicResult:
+    """The topics of ``msg``: subject plus new text (the whole text when nothing is new).
+
+    ``text`` is ``InquiryText.of(msg)`` when the caller has it already (made when None).
+    """
+    return _match_tokens((text or InquiryText.of(msg)).tokens, language, rules)

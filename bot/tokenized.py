@@ -17,14 +17,22 @@ import string
 from itertools import accumulate, compress, count
 from operator import itemgetter
 
-__all__ = ["HEAD", "HEAD_OF", "Tokenized"]
+__all__ = ["HEAD", "HEAD_OF", "Tokenized", "word_list"]
 
 HEAD = 3  # the length of a word's head
 HEAD_OF = itemgetter(slice(None, HEAD))  # a word's head
-# Every ASCII character but a word's to a space (other characters are "?" by then: a space too).
-_SPACES = str.maketrans(
-    {c: " " for c in map(chr, range(128)) if c not in string.ascii_lowercase + string.digits}
-)
+# Every byte but a word character's to a space (a non-ASCII character is one "?" by then: a space too).
+_SPACES = bytes(c if chr(c) in string.ascii_lowercase + string.digits else ord(" ") for c in range(256))
+
+
+def _spaced(folded: str) -> str:
+    """``folded`` with every character that is not ``[a-z0-9]`` made one space (offsets kept)."""
+    return folded.encode("ascii", "replace").translate(_SPACES).decode("ascii")
+
+
+def word_list(folded: str) -> list[str]:
+    """The words of already folded text, in order: ``Tokenized(folded).words`` without the rest."""
+    return _spaced(folded).split()
 
 
 class Tokenized:
@@ -44,9 +52,7 @@ class Tokenized:
 
     def __init__(self, folded: str) -> None:
         self.folded = folded
-        # One character for one: each non-ASCII character becomes one "?", then a space.
-        spaced = folded.encode("ascii", "replace").decode("ascii").translate(_SPACES)
-        self._parts = spaced.split(" ")  # the words, and "" between two spaces in a row
+        self._parts = _spaced(folded).split(" ")  # the words, and "" between two spaces in a row
         self.words: list[str] = list(filter(None, self._parts))
         self.distinct: set[str] = set(self.words)
         self._listed = list(self.distinct)

@@ -15,12 +15,13 @@ answers it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Config, Languages
 from bot.followup import Lookup as ConversationLookup
 from bot.followup import is_bare_thanks
+from bot.inquirytext import InquiryText
 from bot.language import detect_language
 from bot.match import match_topics
 from bot.message import Action, ParsedMessage, Reason, TopicResult, Triage
@@ -93,10 +94,13 @@ def triage_message(msg: ParsedMessage, ctx: TriageContext) -> Triage:
         action, why = decide(True, TopicResult())
         return Triage(msg, action, None, TopicResult(), (*screened.reasons, why))
     history = ctx.history(msg.from_address) if ctx.history and msg.from_address else None
-    language = detect_language(msg, ctx.rules, ctx.languages, ctx.available, history)
+    text = InquiryText.of(msg)
+    language = detect_language(msg, ctx.rules, ctx.languages, ctx.available, history, text)
     conversation = ctx.conversation(msg) if ctx.conversation else None
     # A follow-up's subject is the old conversation's ("Re: Dose"): only its new words count.
-    topics = match_topics(replace(msg, subject="") if conversation else msg, language.language, ctx.rules)
+    topics = match_topics(
+        msg, language.language, ctx.rules, InquiryText("", text.body) if conversation else text
+    )
     found: tuple[Reason, ...] = ()
     if conversation:
         found = (

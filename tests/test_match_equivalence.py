@@ -11,7 +11,6 @@ has; tests/test_match_fuzz.py compares them on made-up text.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +23,7 @@ from bot.message import Reason, TopicHit, TopicResult
 from bot.parse import parse_message
 from bot.rules import Rules, load_rules
 from bot.textnorm import _APOSTROPHES, _SPECIAL, fold, phrase_words, tokens, variants
+from tests.bench_inquiries import bench_inquiries
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules(ROOT / "rules.yaml")
@@ -171,17 +171,12 @@ def reference(scanned: tuple[list[tuple], list[tuple]], language: str | None) ->
 
 @cache
 def messages() -> list[tuple[str, object]]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import common
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
     out = [
         (p.name, parse_message(p.read_bytes()))
         for d in ("corpus", "heldout")
         for p in sorted((ROOT / "tests" / d).glob("*.eml"))
     ]
-    out += [(f"inquiry {n}", parse_message(raw)) for n, raw in enumerate(common.Inquiries(seed=3).take(300))]
+    out += [(f"inquiry {n}", parse_message(raw)) for n, raw in enumerate(bench_inquiries(3, 300))]
     return out
 
 

@@ -222,4 +222,5 @@ def test_the_compiled_rules_survive_pickling() -> None:
     restored = pickle.loads(pickle.dumps(RULES.compiled))
     rnd = random.Random(3)
     for text in [_text(rnd, 40) for _ in range(30)] + _made_to_match(PATTERNS[0][2], rnd, 10):
-        assert restored.scan(text) == RULES.compiled.scan(text)
+        tokens = Tokenized(fold(text))
+        assert restored.scan(tokens) == RULES.compiled.scan(tokens)

@@ -22,6 +22,9 @@ from datetime import UTC, datetime
 from email.utils import make_msgid
 from typing import Any, NamedTuple, Protocol
 
+from jinja2 import Template
+
+from bot import sandbox
 from bot.config import Config
 from bot.disclaimer import append_disclaimer, load_disclaimer
 from bot.message import Draft, Triage
@@ -177,16 +180,19 @@ def compose_reply(
         "signature": config.signature.strip() or f"{org.reply_name}\n{org.name}",
     }
 
-    def render(template: str) -> str:
+    def template(name: str) -> Template:
         # choose_language has just seen every template in ``language``: what loader.resolve
         # would look for again (one file check per template) is taken from there directly.
-        return loader.env.get_template(f"{language}/{template}").render(context)
+        return loader.template(f"{language}/{name}")
 
-    context["sections"] = [{"topic": t, "text": render(names[t]).strip()} for t in topics]
+    context["sections"] = [
+        {"topic": t, "text": sandbox.render(template(names[t]), context).strip()} for t in topics
+    ]
     disclaimer = load_disclaimer(loader.replies_dir, language)
     if disclaimer is None:  # choose_language saw the file: it has since vanished or been emptied
         raise ValueError(f"replies/{language}/{DISCLAIMER} is missing or empty: no reply goes without it")
-    text, html = append_disclaimer(render(LAYOUT_TEXT), render(LAYOUT_HTML), disclaimer, language)
+    layouts = (template(LAYOUT_TEXT).render(context), template(LAYOUT_HTML).render(context))
+    text, html = append_disclaimer(*layouts, disclaimer, language)
 
     draft: dict[str, Any] = {
         "message_id": make_msgid(domain=org.domain),

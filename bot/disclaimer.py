@@ -14,11 +14,13 @@ import email
 import email.policy
 import unicodedata
 from email.message import EmailMessage
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
 from bot import filestamps
-from bot.templates import DISCLAIMER, normalise_language, paragraphs
+from bot.replyfilters import paragraphs
+from bot.templates import DISCLAIMER, normalise_language
 
 
 class MissingDisclaimer(Exception):
@@ -36,10 +38,20 @@ def load_disclaimer(replies_dir: Path, language: str) -> str | None:
     Kept in memory while the file is unchanged (:mod:`bot.filestamps`): every
     reply asks for it, and the send step again.
     """
+    batch = filestamps.batch_memory()
+    if batch is None:
+        return _disclaimer(replies_dir, language)
+    key = ("disclaimer", replies_dir, language)
+    if key not in batch:
+        batch[key] = _disclaimer(replies_dir, language)
+    return batch[key]  # type: ignore[no-any-return]
+
+
+def _disclaimer(replies_dir: Path, language: str) -> str | None:
     lang = normalise_language(language)
     if lang is None:
         return None
-    path = Path(replies_dir) / lang / DISCLAIMER
+    path = _disclaimer_path(replies_dir, lang)
     stamp = filestamps.stamp(path)
     hit = _loaded.get(path)
     if hit is not None and hit[0] == stamp:
@@ -56,6 +68,11 @@ def load_disclaimer(replies_dir: Path, language: str) -> str | None:
 
 
 _loaded: dict[Path, tuple[filestamps.Stamp, str]] = {}
+
+
+@lru_cache(maxsize=64)
+def _disclaimer_path(replies_dir: Path, language: str) -> Path:
+    return Path(replies_dir) / language / DISCLAIMER
 
 
 def append_disclaimer(text: str, html: str, disclaimer: str, language: str) -> tuple[str, str]:

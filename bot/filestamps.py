@@ -6,21 +6,75 @@ reused while those are unchanged. Like git's "racy clean" rule, nothing
 changed in the last :data:`SETTLE_NS` is trusted, since file times are only
 as fine as the kernel's clock tick: a second change within the same tick
 could keep them.
+
+Every call checks the files again, so an admin's edit is seen at once (the
+web app relies on it). A batch of messages can instead look once: within
+``with filestamps.batch():`` each path is stat'ed once and answers kept with
+:func:`batch_memory` are worked out once, so an edit made during the batch
+is seen by the next one. The batch is a context variable, so threads (the
+web app's, the worker's) never share one.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 SETTLE_NS = 2_000_000_000  # answers about anything changed more recently than this are not kept
 
 Stamp = tuple[int, int, int, int]
 
+# The running batch's memory: ("stamp", path) -> Stamp | None, and callers' own keys -> answers.
+_BATCH: ContextVar[dict[Hashable, Any] | None] = ContextVar("filestamps_batch", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Within the block, files are checked once: each path's stamp and each kept answer is reused.
+
+    Nested blocks share the outermost one's memory. Leaving the block forgets
+    it all, so the next batch sees every change made meanwhile.
+    """
+    if _BATCH.get() is not None:
+        yield
+        return
+    token = _BATCH.set({})
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+
+
+def batch_memory() -> dict[Hashable, Any] | None:
+    """The running batch's memory for answers derived from files, or None outside a batch.
+
+    A caller keys its answers with a tuple starting with its own name; an
+    answer kept here lives until the batch ends, whatever happens on disk.
+    """
+    return _BATCH.get()
+
 
 def stamp(path: str | os.PathLike[str]) -> Stamp | None:
-    """(mtime, ctime, size, inode) of ``path``; None when it cannot be read."""
+    """(mtime, ctime, size, inode) of ``path``; None when it cannot be read.
+
+    Within a :func:`batch`, the first answer for ``path`` is reused.
+    """
+    memory = _BATCH.get()
+    if memory is None:
+        return _stat(path)
+    key = ("stamp", path)
+    try:
+        return memory[key]  # type: ignore[no-any-return]
+    except KeyError:
+        memory[key] = found = _stat(path)
+        return found
+
+
+def _stat(path: str | os.PathLike[str]) -> Stamp | None:
     try:
         st = os.stat(path)
     except OSError:

@@ -17,23 +17,22 @@ reply mixing two languages; the composer falls back as a whole instead.
 Templates run in Jinja2's sandbox with ``StrictUndefined``: staff edit them,
 so a typo must fail loudly at render time, and a template must not reach
 Python internals. The context every template receives is documented (and
-sampled for :meth:`TemplateLoader.render_check`) by :func:`sample_context`.
+sampled for :meth:`TemplateLoader.render_check`) by :func:`bot.sandbox.sample_context`.
 """
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup, escape
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateNotFound
 
 from bot import filestamps
+from bot.replyfilters import linebreaks, paragraphs
+from bot.replystrings import StringsFiles
+from bot.sandbox import ReplyEnvironment, ReplyLoader, sample_context
 
 TOPIC_IDS: tuple[str, ...] = (
     "general_info",
@@ -76,73 +75,6 @@ def full_set() -> tuple[str, ...]:
     return (LAYOUT_TEXT, LAYOUT_HTML, STRINGS, DISCLAIMER, *(topic_template(t) for t in TOPIC_IDS))
 
 
-def paragraphs(text: str) -> Markup:
-    """Plain text to HTML: blank lines separate paragraphs, ``- `` lines make a list.
-
-    Always escapes, so text from a topic template or a sender can never
-    become markup in the HTML part.
-    """
-    out: list[str] = []
-    for block in re.split(r"\n\s*\n", str(text).strip()):
-        para: list[str] = []
-        items: list[list[str]] = []
-        for line in (ln.strip() for ln in block.splitlines()):
-            if line.startswith(("- ", "* ")):
-                items.append([line[2:].strip()])
-            elif items:  # a list item wrapped onto the next line
-                items[-1].append(line)
-            elif line:
-                para.append(line)
-        if para:
-            out.append(f"<p>{escape(' '.join(para))}</p>")
-        if items:
-            out.append("<ul>" + "".join(f"<li>{escape(' '.join(i))}</li>" for i in items) + "</ul>")
-    return Markup("\n".join(out))
-
-
-def linebreaks(text: str) -> Markup:
-    """Escape ``text`` and keep its line breaks (signatures)."""
-    return Markup("<br>\n".join(str(escape(ln)) for ln in str(text).strip().splitlines()))
-
-
-def sample_context(language: str = ENGLISH) -> dict[str, Any]:
-    """A context with every name the composer passes to templates (the contract).
-
-    - ``organisation``: ``name``, ``address``, ``reply_name``
-    - ``sender_name``: the sender's display name, "" when unknown
-    - ``greeting``: the greeting line, already chosen from ``strings``
-    - ``language``: the language the reply is written in
-    - ``subject``: the reply's subject
-    - ``topics``: topic ids answered, highest priority first
-    - ``sections``: (layouts) ``{"topic", "text"}`` rendered topic sections; empty in topic templates
-    - ``packets``: attached documents: ``{"id", "title", "filename", "language"}``
-    - ``attached``: ids of the attached packets
-    - ``earlier``: ids of packets that were sent before and so not attached again
-    - ``strings``: this language's ``strings.yaml`` (English keys fill the gaps)
-    - ``signature``: the closing lines from the config
-    """
-    form = {
-        "id": "prescription_form",
-        "title": "Prescription form",
-        "filename": "f.pdf",
-        "language": language,
-    }
-    return {
-        "organisation": {"name": "ALS Worldwide", "address": "support@example.org", "reply_name": "Team"},
-        "sender_name": "Maria",
-        "greeting": "Dear Maria,",
-        "language": language,
-        "subject": "Re: methylcobalamin",
-        "topics": ["dosage"],
-        "sections": [{"topic": "dosage", "text": "Section text."}],
-        "packets": [form],
-        "attached": ["prescription_form"],
-        "earlier": [],
-        "strings": {},
-        "signature": "Team\nALS Worldwide",
-    }
-
-
 # TemplateLoader.choose_language's answers, shared by every loader of the same folder (a loader
 # is cheap to make and some callers make one per use), with the stamps they depend on.
 _chosen: dict[tuple[Any, ...], tuple[str, tuple[Path, ...], tuple[Any, ...]]] = {}
@@ -168,15 +100,15 @@ class TemplateLoader:
         self.default_language = default_language
         self.fallback = list(fallback)
         # Autoescape only the HTML layout: the text part must show "<" as "<".
-        self.env = SandboxedEnvironment(
-            loader=FileSystemLoader(str(self.replies_dir), encoding="utf-8"),
+        self.env = ReplyEnvironment(
+            loader=ReplyLoader(str(self.replies_dir), encoding="utf-8"),
             autoescape=lambda name: bool(name and name.endswith(".html.j2")),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
         self.env.filters["paragraphs"] = paragraphs
-        self._strings: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+        self._strings = StringsFiles(STRINGS)
         self.env.filters["linebreaks"] = linebreaks
 
     def search_order(self, language: str | None) -> list[str]:
@@ -210,6 +142,18 @@ class TemplateLoader:
         render then fails loudly.
         """
         key = (self.replies_dir, self.default_language, tuple(self.fallback), language, tuple(names))
+        batch = filestamps.batch_memory()
+        if batch is None:
+            return self._chosen_language(key, language, names)
+        chosen = batch.get(("choose_language", key))
+        if chosen is None:
+            chosen = batch["choose_language", key] = self._chosen_language(key, language, names)
+        return chosen  # type: ignore[no-any-return]
+
+    def _chosen_language(
+        self, key: tuple[Any, ...], language: str | None, names: list[str] | tuple[str, ...]
+    ) -> str:
+        """choose_language's answer, from its memory while the folders are unchanged."""
         hit = _chosen.get(key)
         if hit is not None and tuple(map(filestamps.stamp, hit[1])) == hit[2]:
             return hit[0]
@@ -230,6 +174,20 @@ class TemplateLoader:
             if all(self.has(n, lang) for n in names):
                 return lang
         raise TemplateNotFound(", ".join(names))
+
+    def template(self, name: str) -> Template:
+        """``env.get_template(name)``: within a :func:`~bot.filestamps.batch`, looked up once per batch.
+
+        Outside a batch every call asks Jinja, which checks that the file is unchanged.
+        """
+        batch = filestamps.batch_memory()
+        if batch is None:
+            return self.env.get_template(name)
+        key = ("template", self.env, name)
+        template = batch.get(key)
+        if template is None:
+            template = batch[key] = self.env.get_template(name)
+        return template  # type: ignore[no-any-return]
 
     def resolve(self, name: str, language: str | None) -> tuple[Template, str]:
         """The template ``name`` and the language it was found in (see the class docstring)."""
@@ -252,28 +210,12 @@ class TemplateLoader:
         )
 
     def strings(self, language: str) -> dict[str, Any]:
-        """``strings.yaml`` of ``language`` over English's: a missing key shows English, not an error."""
-        merged: dict[str, Any] = {}
-        for lang in dict.fromkeys([ENGLISH, normalise_language(language) or ENGLISH]):
-            merged.update(copy.deepcopy(self._read_strings(self.replies_dir / lang / STRINGS)))
-        return merged
+        """``strings.yaml`` of ``language`` over English's: a missing key shows English, not an error.
 
-    def _read_strings(self, path: Path) -> dict[str, Any]:
-        """One ``strings.yaml`` ({} when missing), parsed again only when the file changed.
-
-        Every reply needs its strings; parsing the YAML each time cost ~2 ms a reply.
+        A new dict every call, the caller's to change.
         """
-        stamp = filestamps.stamp(path)
-        if stamp is None:
-            return {}
-        hit = self._strings.get(path)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of keys to strings")
-        self._strings[path] = (stamp, data)
-        return data
+        layers = tuple(dict.fromkeys([ENGLISH, normalise_language(language) or ENGLISH]))
+        return self._strings.merged(self.replies_dir, layers)
 
     def render_check(self, source: str, *, html: bool = False) -> list[str]:
         """Problems with a template's ``source``: syntax errors, undefined names, sandbox refusals.

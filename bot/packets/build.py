@@ -104,34 +104,54 @@ def packet_file(
                 f"packet override {lang}/{packet_id}: cannot read {override} ({exc.strerror})"
             ) from None
     key = (str(replies_dir), str(out_dir), lang, packet_id, organisation)
+    batch = filestamps.batch_memory()
+    if batch is None:
+        return _built_file(key, replies_dir, out_dir, lang, packet_id, organisation)
+    served = batch.get(("packet_file", key))
+    if served is None:
+        served = batch["packet_file", key] = _built_file(
+            key, replies_dir, out_dir, lang, packet_id, organisation
+        )
+    return served  # type: ignore[no-any-return]
+
+
+def _built_file(
+    key: tuple[str, str, str, str, str],
+    replies_dir: Path,
+    out_dir: Path,
+    lang: str,
+    packet_id: str,
+    organisation: str,
+) -> tuple[str, bytes]:
+    """packet_file's built PDF, served from memory while its inputs' stamps are unchanged."""
     hit = _served.get(key)
-    if hit is not None and hit[0] == _stamp(*_inputs(replies_dir, out_dir, lang, packet_id, hit[1])):
-        return hit[1], hit[2]
+    if hit is not None and tuple(map(filestamps.stamp, hit[0])) == hit[1]:
+        return hit[2], hit[3]
     catalogue = load_catalogue(Path(replies_dir))
     source = catalogue.packet(lang, packet_id)
     path = built_path(Path(out_dir), source)
     if not _is_current(path, source, organisation):
         build_one(catalogue, Path(out_dir), lang, packet_id, organisation)
     data = path.read_bytes()
-    stamp = _stamp(*_inputs(replies_dir, out_dir, lang, packet_id, source.filename))
-    if stamp is not None:
-        _served[key] = (stamp, source.filename, data)
+    inputs = _inputs(replies_dir, out_dir, lang, packet_id, source.filename)
+    stamps = tuple(map(filestamps.stamp, inputs))
+    if None not in stamps:
+        _served[key] = (inputs, stamps, source.filename, data)  # type: ignore[assignment]
     return source.filename, data
 
 
-# What packet_file last served, with the stamps of its inputs then: while the
-# source, the page furniture and the built file are unchanged, the same bytes
-# are served without reading the catalogue and the PDF again (every reply asks
-# for one to five packets; reading them cost ~40 ms a packet).
-_served: dict[tuple[str, str, str, str, str], tuple[tuple[filestamps.Stamp, ...], str, bytes]] = {}
+# What packet_file last served, with its inputs (as strings, ready to stat) and
+# their stamps then: while the source, the page furniture and the built file
+# are unchanged, the same bytes are served without reading the catalogue and
+# the PDF again (every reply asks for one to five packets; reading them cost
+# ~40 ms a packet).
+_served: dict[
+    tuple[str, str, str, str, str], tuple[tuple[str, ...], tuple[filestamps.Stamp, ...], str, bytes]
+] = {}
 
 
-def _inputs(replies_dir: Path, out_dir: Path, lang: str, packet_id: str, filename: str) -> tuple[Path, ...]:
+def _inputs(replies_dir: Path, out_dir: Path, lang: str, packet_id: str, filename: str) -> tuple[str, ...]:
     folder = Path(replies_dir) / lang / "packets"
-    return folder / f"{packet_id}.md", folder / COMMON_FILE, Path(out_dir) / lang / filename
-
-
-def _stamp(*paths: Path) -> tuple[filestamps.Stamp, ...] | None:
-    """The stamp of each path (:mod:`bot.filestamps`); None when one is missing."""
-    stamps = tuple(map(filestamps.stamp, paths))
-    return None if None in stamps else stamps  # type: ignore[return-value]
+    return tuple(
+        map(str, (folder / f"{packet_id}.md", folder / COMMON_FILE, Path(out_dir) / lang / filename))
+    )

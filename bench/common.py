@@ -123,6 +123,7 @@ def warm_services(config):  # type: ignore[no-untyped-def]
     for lang in ("en", "es"):  # the first reply to ask for a packet reads the catalogue
         for packet_id in PACKET_IDS:
             resolve(lang, packet_id)
+    services.warm_up()  # as the worker does when it starts
     return services
 
 

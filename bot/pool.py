@@ -74,11 +74,7 @@ def _start(config: Config, lifeline: Connection) -> None:
     global _services
     threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True, name="lifeline").start()
     _services = build_services(config, upgrade=False)  # the parent migrated the database
-    # Ready before the first batch: templates, reply languages, the packet catalogue, compiled rules.
-    _services.template_loader()
-    _services.reply_languages()
-    _services.packet_resolver()
-    _ = _services.rules.current().compiled
+    _services.warm_up()  # ready before the first batch
 
 
 def _prepare_chunk(raws: list[bytes], now: datetime) -> tuple[float, list[Prepared]]:

@@ -6,6 +6,7 @@ returns everything wired, so a test builds its own with its own settings.
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,17 @@ class Services:
             size = pool_size(self.config)
             self._cache["pool"] = PreparePool(self.config, size) if size else None
         return self._cache["pool"]  # type: ignore[return-value]
+
+    def warm_up(self) -> None:
+        """Build once what every message needs (templates, reply languages, the packet resolver,
+        the compiled rules), then keep the garbage collector from walking the long-lived objects."""
+        self.template_loader()
+        self.reply_languages()
+        self.packet_resolver()
+        _ = self.rules.current().compiled
+        # What is alive now lives as long as the process: without gc.freeze() every full
+        # collection walks all of it again while a backlog drains (~2-3% of its CPU, bench/README.md).
+        gc.freeze()
 
     def close(self) -> None:
         pool = self._cache.pop("pool", None)

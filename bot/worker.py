@@ -119,6 +119,7 @@ def run_worker(services: Services, stop: threading.Event | None = None, idle: bo
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())  # type: ignore[union-attr]
+    services.warm_up()
     fetcher = Fetcher(services, stop)
     sched = build_scheduler(services, fetcher)
     use_idle = idle and services.config.imap is not None and services.config.mailbox.kind == "imap"

@@ -47,10 +47,12 @@ def outcome(parse: Callable[[bytes], ParsedMessage], raw: bytes) -> tuple[object
     return repr(msg), tuple(a.data for a in msg.attachments), msg
 
 
-def differences(messages: Iterator[tuple[str, bytes]]) -> list[str]:
-    return [
-        name for name, raw in messages if outcome(parse_message, raw) != outcome(parse_message_reference, raw)
-    ]
+def differences(
+    messages: Iterator[tuple[str, bytes]],
+    reference: Callable[[bytes], ParsedMessage] = parse_message_reference,
+) -> list[str]:
+    """The names of the messages that parse_message and ``reference`` read differently."""
+    return [name for name, raw in messages if outcome(parse_message, raw) != outcome(reference, raw)]
 
 
 @functools.cache

@@ -116,8 +116,15 @@ def read_headers(
         if not (name.isascii() and name.isprintable()):
             name = HEADER_JUNK.sub("", fix_text(name))
         name = name[:200]
-        structured = name.lower() in _ADDRESS_HEADERS
+        lname = name.lower()
+        structured = lname in _ADDRESS_HEADERS
         raw = str(raw)
+        if not structured and raw.isascii() and raw.isprintable() and "=?" not in raw:
+            # One line of printable ASCII and no encoded word: nothing to unfold, decode or repair.
+            text = " ".join(raw.split())
+            pairs.append((name, text))
+            parsed.setdefault(lname, []).append((None, raw, text))
+            continue
         unfolded = _FOLD.sub("", raw) if "\n" in raw else raw
         value = decode_words(fix_text(unfolded), structured=structured)
         header: object | None = None
@@ -134,7 +141,7 @@ def read_headers(
             text = HEADER_JUNK.sub(" ", _cp1252_controls(fix_text(text)))
         text = " ".join(text.split())
         pairs.append((name, text))
-        parsed.setdefault(name.lower(), []).append((header, value, text))
+        parsed.setdefault(lname, []).append((header, value, text))
     return pairs, parsed
 
 

@@ -22,6 +22,7 @@ package, so every message gets the tree the feed parser would have built
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from email.message import EmailMessage, Message
 from functools import lru_cache
 
@@ -29,10 +30,45 @@ from bot.fastheaders import POLICY
 
 # The feed parser's own test for a header line (or a continuation, or a Unix From line).
 _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
+# A header block as nearly all mail writes it: fields (a name, a colon, continuation lines)
+# and nothing else. Read whole by two expressions; anything else goes line by line.
+_FIELD = r"([\041-\071\073-\176]+):[ \t]*([^\n]*\n(?:[ \t][^\n]*\n)*)"
+_FIELDS = re.compile(rf"(?:{_FIELD})*")
+_ONE_FIELD = re.compile(_FIELD)
 
 
 class _Part(EmailMessage):
-    """An EmailMessage whose MIME parameters are read once per header value, not once per question."""
+    """An EmailMessage as split: headers found by name in a dict, each MIME parameter list read once.
+
+    Read-only, as the parse stage uses it: the header list is a tuple, so a change
+    fails loudly instead of leaving the lookups stale.
+    """
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        super().__init__(POLICY)
+        self._headers = tuple(items)
+        # Message.get answers with the first header of a name: the same lookup, by dict.
+        self._first: dict[str, tuple[str, str]] = {}
+        for item in items:
+            self._first.setdefault(item[0].lower(), item)
+        self._ctype: str | None = None
+
+    def get(self, name: str, failobj: object = None) -> object:
+        item = self._first.get(name.lower())
+        return failobj if item is None else POLICY.header_fetch_parse(*item)
+
+    def __contains__(self, name: object) -> bool:
+        return str(name).lower() in self._first
+
+    def raw_items(self) -> Iterator[tuple[str, str]]:
+        return iter(self._headers)
+
+    def get_content_type(self) -> str:
+        if "content-type" not in self._first:
+            return self.get_default_type()
+        if self._ctype is None:
+            self._ctype = super().get_content_type()
+        return self._ctype
 
     def _get_params_preserve(self, failobj: object, header: str) -> object:
         value = self.get(header, None)
@@ -73,6 +109,20 @@ def split_message(
 
 def _headers(text: str, pos: int, end: int) -> tuple[list[tuple[str, str]], int]:
     """The header items of the part at ``pos`` and where its body starts."""
+    stop = _FIELDS.match(text, pos, end).end()
+    block = text[pos:stop]
+    if "\r" not in block or block.count("\r") == block.count("\r\n"):  # no bare CR
+        # What _source makes of each field; the blank line after them starts the body.
+        if stop == end:
+            return [(n, v.rstrip("\r\n")) for n, v in _ONE_FIELD.findall(block)], end
+        if text.startswith("\n", stop, end) or text.startswith("\r\n", stop, end):
+            body = text.index("\n", stop) + 1
+            return [(n, v.rstrip("\r\n")) for n, v in _ONE_FIELD.findall(block)], body
+    return _header_lines(text, pos, end)
+
+
+def _header_lines(text: str, pos: int, end: int) -> tuple[list[tuple[str, str]], int]:
+    """_headers line by line, as the feed parser reads them: any header block."""
     items: list[tuple[str, str]] = []
     lines: list[str] = []
     lineno = 0
@@ -130,9 +180,8 @@ def _part(
     counter[0] += 1
     if counter[0] > max_parts or depth > max_depth:
         raise _Tooling  # the feed parser's tree, then the walk, decides the error
-    msg = _Part(POLICY)
     items, body = _headers(text, pos, end)
-    msg._headers = items
+    msg = _Part(items)
     if parent is not None and parent.get_content_type() == "multipart/digest":
         raise _Tooling  # its parts default to message/rfc822
     if msg.get_content_maintype() == "message":

@@ -55,6 +55,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
+    from bot import filestamps
     from bot.compose import compose_reply
     from bot.ingest import Fetched, ingest_batch
     from bot.lookups import Lookups
@@ -87,7 +88,11 @@ def main() -> int:
 
     def compose() -> list[Any]:
         kw = {"config": config, "rules": rules, "loader": loader, "packets": resolve, "now": now}
-        return [compose_reply(t, **kw) for t in wanted]
+        drafts = []
+        for i in range(0, len(wanted), BATCH):  # as prepare() does: files checked once a batch
+            with filestamps.batch():
+                drafts += [compose_reply(t, **kw) for t in wanted[i : i + BATCH]]
+        return drafts
 
     figures["compose"], _ = _best(args.rounds, compose)
 

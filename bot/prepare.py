@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot import filestamps
 from bot.compose import compose_reply
 from bot.lookups import Lookups
 from bot.message import Action, Draft, ParsedMessage, Reason, Triage
@@ -53,12 +54,16 @@ def prepare(
     """Prepare each of ``raws`` (in order), asking the ledger in ``session`` once for the batch.
 
     Only reads ``session``. ``exclude_ids`` are inquiries that must not count
-    as the sender's earlier mail (the row being decided again).
+    as the sender's earlier mail (the row being decided again). The batch sees
+    one version of the rules, templates and packets (:func:`bot.filestamps.batch`).
     """
     parsed = [_parse(raw) for raw in raws]
     msgs = [p.msg for p in parsed if p.msg is not None]
     lookups = Lookups.load(services, session, msgs, now, exclude_ids)
-    return [_decide(services, lookups, p.msg, now) if p.msg is not None else p for p in parsed]
+    # One look at the rules, templates, strings, disclaimer and packet files for the whole batch
+    # (an edit applies from the next batch), not one per message.
+    with filestamps.batch():
+        return [_decide(services, lookups, p.msg, now) if p.msg is not None else p for p in parsed]
 
 
 def _parse(raw: bytes) -> Prepared:

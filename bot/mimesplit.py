@@ -4,8 +4,9 @@
 of regular expressions: about 0.1 ms for a short inquiry, but 7 ms for one
 with a 100 KB attachment, and every header it is asked about is parsed
 again into a header object. :func:`split_message` builds the same tree of
-:class:`~email.message.EmailMessage` parts for mail that needs none of the
-feed parser's repairs: boundaries are found with ``str.find``, payloads are
+:class:`~email.message.EmailMessage` parts (:class:`bot.mimepart.SplitPart`,
+which answer the MIME walk cheaply) for mail that needs none of the feed
+parser's repairs: boundaries are found with ``str.find``, payloads are
 sliced, and header objects come from :mod:`bot.fastheaders` (made by the
 email package once, not once a message).
 
@@ -22,11 +23,9 @@ package, so every message gets the tree the feed parser would have built
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from email.message import EmailMessage, Message
-from functools import lru_cache
+from email.message import EmailMessage
 
-from bot.fastheaders import POLICY
+from bot.mimepart import SplitPart
 
 # The feed parser's own test for a header line (or a continuation, or a Unix From line).
 _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
@@ -35,54 +34,6 @@ _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 _FIELD = r"([\041-\071\073-\176]+):[ \t]*([^\n]*\n(?:[ \t][^\n]*\n)*)"
 _FIELDS = re.compile(rf"(?:{_FIELD})*")
 _ONE_FIELD = re.compile(_FIELD)
-
-
-class _Part(EmailMessage):
-    """An EmailMessage as split: headers found by name in a dict, each MIME parameter list read once.
-
-    Read-only, as the parse stage uses it: the header list is a tuple, so a change
-    fails loudly instead of leaving the lookups stale.
-    """
-
-    def __init__(self, items: list[tuple[str, str]]) -> None:
-        super().__init__(POLICY)
-        self._headers = tuple(items)
-        # Message.get answers with the first header of a name: the same lookup, by dict.
-        self._first: dict[str, tuple[str, str]] = {}
-        for item in items:
-            self._first.setdefault(item[0].lower(), item)
-        self._ctype: str | None = None
-
-    def get(self, name: str, failobj: object = None) -> object:
-        item = self._first.get(name.lower())
-        return failobj if item is None else POLICY.header_fetch_parse(*item)
-
-    def __contains__(self, name: object) -> bool:
-        return str(name).lower() in self._first
-
-    def raw_items(self) -> Iterator[tuple[str, str]]:
-        return iter(self._headers)
-
-    def get_content_type(self) -> str:
-        if "content-type" not in self._first:
-            return self.get_default_type()
-        if self._ctype is None:
-            self._ctype = super().get_content_type()
-        return self._ctype
-
-    def _get_params_preserve(self, failobj: object, header: str) -> object:
-        value = self.get(header, None)
-        if value is None:
-            return failobj
-        return list(_params(str(value)))
-
-
-@lru_cache(maxsize=4096)
-def _params(value: str) -> tuple[tuple[str, object], ...]:
-    # Message._get_params_preserve itself, on the value alone: a pure function of it, so cached.
-    one = Message()
-    one._headers = [("x", value)]
-    return tuple(one._get_params_preserve(None, "x"))
 
 
 class _Tooling(Exception):
@@ -169,19 +120,19 @@ def _part(
     text: str,
     pos: int,
     end: int,
-    parent: EmailMessage | None,
+    parent: SplitPart | None,
     depth: int,
     counter: list[int],
     max_parts: int,
     max_depth: int,
     boundaries: list[str],
-) -> EmailMessage:
+) -> SplitPart:
     """The part in ``text[pos:end]``; a leaf's payload is sliced whole (the caller trims its line end)."""
     counter[0] += 1
     if counter[0] > max_parts or depth > max_depth:
         raise _Tooling  # the feed parser's tree, then the walk, decides the error
     items, body = _headers(text, pos, end)
-    msg = _Part(items)
+    msg = SplitPart(items)
     if parent is not None and parent.get_content_type() == "multipart/digest":
         raise _Tooling  # its parts default to message/rfc822
     if msg.get_content_maintype() == "message":

@@ -6,6 +6,8 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from pypdf import PdfReader
 
 from bot.cli import main
 from bot.packets import PACKET_IDS, PacketError, build_packets, load_catalogue, packet_file
+from bot.packets.build import organisation_note
 from bot.packets.catalogue import load_common
 from bot.packets.markup import parse_source
 from bot.packets.render import render_packet
@@ -297,3 +300,34 @@ def test_cli_builds_without_a_config(
     assert len(printed) == 10 and all(Path(p).is_file() for p in printed)
     assert Path("pdfs/es/reporte-de-estado-basal.pdf") in map(Path, printed)
     assert main(["packets"]) == 2
+
+
+def test_a_pdf_built_before_organisation_notes_is_judged_by_its_author(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    name, first = packet_file(REPLIES, out, "en", "general_information", ORG)
+    built = out / "en" / name
+    organisation_note(built).unlink()  # as an older version of the bot left it
+    stamp = built.stat().st_mtime_ns
+    assert packet_file(REPLIES, out, "en", "general_information", ORG)[1] == first
+    assert built.stat().st_mtime_ns == stamp, "a PDF already made for this organisation was rebuilt"
+    organisation_note(built).unlink(missing_ok=True)
+    renamed = packet_file(REPLIES, out, "en", "general_information", "ALS Test Org")[1]
+    assert "ALS Test Org" in page_texts(renamed)[0]
+    assert organisation_note(built).read_text(encoding="utf-8") == "ALS Test Org"
+
+
+def test_serving_built_packets_needs_neither_the_renderer_nor_a_pdf_reader(tmp_path: Path) -> None:
+    build_packets(REPLIES, tmp_path, ORG)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bot.packets import PACKET_IDS, packet_file\n"
+        "for lang in ('en', 'es'):\n"
+        "    for packet_id in PACKET_IDS:\n"
+        f"        packet_file(Path({str(REPLIES)!r}), Path({str(tmp_path)!r}), lang, packet_id, {ORG!r})\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('reportlab', 'pypdf')))\n"
+    )
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+    # ~20 MB of memory in every process that attaches packets (bench/README.md, memory)
+    assert done.stdout.strip() == "[]"

@@ -12,7 +12,6 @@ is configured in ``paths.packet_overrides``.
 from bot.packets.build import build_packets, packet_file
 from bot.packets.catalogue import PACKET_IDS, Catalogue, Common, load_catalogue
 from bot.packets.model import Field, PacketError, PacketSource
-from bot.packets.render import render_packet
 
 __all__ = [
     "PACKET_IDS",
@@ -26,3 +25,13 @@ __all__ = [
     "packet_file",
     "render_packet",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The renderer (reportlab) is imported only by whoever renders: a process that attaches
+    # packets already built never needs it (see bot.packets.build.organisation_note).
+    if name == "render_packet":
+        from bot.packets.render import render_packet
+
+        return render_packet
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

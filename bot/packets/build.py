@@ -12,12 +12,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from pypdf import PdfReader
-
 from bot import filestamps
 from bot.packets.catalogue import COMMON_FILE, PACKET_IDS, Catalogue, load_catalogue
 from bot.packets.model import PacketError, PacketSource
-from bot.packets.render import render_packet
 
 
 def built_path(out_dir: Path, source: PacketSource) -> Path:
@@ -37,11 +34,24 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def organisation_note(path: Path) -> Path:
+    """The file beside a built PDF that names the organisation it was built for.
+
+    The PDF says so too (its author), but reading that back needs pypdf, and
+    with the renderer ~20 MB in every process that attaches packets: a
+    process that only serves built files imports neither.
+    """
+    return path.with_name(f".{path.name}.organisation")
+
+
 def build_one(catalogue: Catalogue, out_dir: Path, lang: str, packet_id: str, organisation: str) -> Path:
-    """Render one packet and write it; returns its path."""
+    """Render one packet and write it, with its organisation note; returns its path."""
+    from bot.packets.render import render_packet  # only to build: see organisation_note
+
     source = catalogue.packet(lang, packet_id)
     path = built_path(out_dir, source)
     _write_atomically(path, render_packet(source, catalogue.common(lang), organisation))
+    _write_atomically(organisation_note(path), organisation.encode("utf-8"))
     return path
 
 
@@ -67,13 +77,26 @@ def _is_current(path: Path, source: PacketSource, organisation: str) -> bool:
     common = source.path.parent / COMMON_FILE
     if built < max(source.path.stat().st_mtime, common.stat().st_mtime):
         return False
-    # The organisation is a build input that has no file to compare times with;
-    # it is recorded as the PDF's author, so a renamed organisation rebuilds.
+    # The organisation is a build input that has no file to compare times with: the note
+    # written with the PDF names it; a PDF without a note as new as itself (built before
+    # notes existed, or replaced by hand) is asked directly, as its author.
+    note = organisation_note(path)
+    try:
+        if note.stat().st_mtime >= built:
+            return note.read_text(encoding="utf-8") == organisation
+    except (OSError, UnicodeDecodeError):
+        pass
+    return _pdf_author(path) == organisation
+
+
+def _pdf_author(path: Path) -> str | None:
+    from pypdf import PdfReader  # only for files without a note: see organisation_note
+
     try:
         info = PdfReader(io.BytesIO(path.read_bytes())).metadata
     except Exception:  # a damaged file is simply rebuilt
-        return False
-    return info is not None and info.author == organisation
+        return None
+    return info.author if info is not None else None
 
 
 def packet_file(

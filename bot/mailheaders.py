@@ -169,7 +169,8 @@ def addresses(values: list[tuple[object | None, str, str]]) -> list[tuple[str, s
             addrs = [("", bare.group(0))] if bare else addrs
         for name, addr in addrs:
             addr = addr.strip().strip("<>").lower()
-            if addr and not any(c.isspace() for c in addr):
+            # No blank in it (split() cuts at exactly the characters isspace() accepts).
+            if addr and addr.split() == [addr]:
                 found.append((" ".join(str(name).split()), addr))
     return found
 

@@ -90,7 +90,7 @@ def _parse(raw: bytes, max_bytes: int, max_parts: int, fast: bool) -> ParsedMess
     if split is not None:
         items, msg = split
         headers, parsed = read_headers(items, defects, address_reader)
-        if not any(name.lower() in _MAIL_HEADERS for name, _ in headers):
+        if _MAIL_HEADERS.isdisjoint(parsed):  # parsed is by lower-case header name
             return _parse(raw, max_bytes, max_parts, fast=False)  # obsolete syntax, or not mail
     else:
         msg = load_message(raw)

@@ -22,6 +22,8 @@ def test_the_blanks_are_exactly_what_re_takes_for_a_blank() -> None:
     blank = re.compile(r"\s")
     assert {c for c in EVERY_CHARACTER if blank.fullmatch(c)} == set(BLANKS)
     assert {c for c in EVERY_CHARACTER if c.isspace()} == set(BLANKS)
+    # str.split() cuts at the same characters (bot.mailheaders relies on it too).
+    assert {c for c in EVERY_CHARACTER if len(f"a{c}b".split()) == 2} == set(BLANKS)
 
 
 def test_case_variants_are_exactly_what_re_matches_case_blind() -> None:

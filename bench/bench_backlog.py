@@ -91,7 +91,7 @@ def drain(config_path: str, profile: str | None) -> dict[str, Any]:
     with services.store.session() as s:
         states = dict(s.execute(select(Inquiry.state, func.count()).group_by(Inquiry.state)).all())
         replies = s.scalar(select(func.count(Reply.id))) or 0
-        reply_bytes = s.scalar(select(func.sum(func.length(Reply.raw)))) or 0
+        reply_bytes = s.scalar(select(func.sum(func.length(Reply.stored_raw)))) or 0
     services.close()
     db = Path(config.database.url.removeprefix("sqlite:///"))
     db_bytes = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))

@@ -206,7 +206,7 @@ def compose_reply(
     head = header_lines(triage, config, draft, now or datetime.now(UTC))
     parts = [attachment_bytes(p.filename, p.data) for p in attached]
     raw = reply_bytes(head, text, html, parts, language)
-    return Draft(**draft, raw=raw, notes=tuple(notes))
+    return Draft(**draft, raw=raw, notes=tuple(notes), parts=tuple(parts))
 
 
 def packet_resolver(config: Config) -> PacketResolver:

@@ -24,7 +24,7 @@ from bot.message import Action, ParsedMessage, Reason, Triage
 from bot.prepare import Prepared, prepare
 from bot.rows import BulkWriter, NewRow, new_row, reply_values
 from bot.services import Services
-from bot.store import FolderState, Inquiry, InquiryState, Reply
+from bot.store import FolderState, Inquiry, InquiryState, Reply, attachments
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,9 @@ def record(
     if ready.draft is not None and ready.error is None:
         # Linking from the reply's side: ``row.replies.append`` would first load the
         # (empty) collection of the just-flushed row with one SELECT per draft.
-        reply = Reply(**reply_values(ready.draft, now))
+        shared: dict[str, bytes] = {}
+        reply = Reply(**reply_values(ready.draft, now, shared))
+        attachments.save(session, shared)
         reply.inquiry = row
         session.add(reply)
     return state

@@ -200,3 +200,6 @@ class Draft:
     packets: tuple[str, ...]
     raw: bytes = field(repr=False)
     notes: tuple[str, ...] = ()
+    # The attachment parts in ``raw``, byte for byte: the packets many drafts share, which the
+    # ledger stores once (bot/store/attachments.py). Not part of what the draft *is*.
+    parts: tuple[bytes, ...] = field(default=(), repr=False, compare=False)

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.message import Action, Draft
-from bot.store import Inquiry, InquiryState, Reply, ReplyState
+from bot.store import Inquiry, InquiryState, Reply, ReplyState, attachments
 
 if TYPE_CHECKING:
     from bot.ingest import Fetched
@@ -57,11 +57,13 @@ class BulkWriter:
         )
         by_key = {(src, validity, uid): inquiry_id for src, validity, uid, inquiry_id in stored}
         ids = [by_key[k] for k in keys]
+        shared: dict[str, bytes] = {}
         replies = [
-            {**reply_values(draft, self.now), "inquiry_id": inquiry_id}
+            {**reply_values(draft, self.now, shared), "inquiry_id": inquiry_id}
             for (_, draft), inquiry_id in zip(self.pending, ids, strict=True)
             if draft is not None
         ]
+        attachments.save(self.session, shared)
         if replies:
             self.session.execute(insert(Reply), replies)
         self.pending.clear()
@@ -95,8 +97,15 @@ def new_row(item: Fetched, now: datetime) -> NewRow:
     )
 
 
-def reply_values(draft: Draft, now: datetime) -> dict[str, object]:
-    """The columns of a new draft reply for ``draft``."""
+def reply_values(draft: Draft, now: datetime, shared: dict[str, bytes]) -> dict[str, object]:
+    """The columns of a new draft reply for ``draft``.
+
+    Its bytes are stored packed: the attachments it shares with other drafts
+    are added to ``shared`` (by digest), for :func:`bot.store.attachments.save`
+    in the same transaction.
+    """
+    stored, parts = attachments.pack(draft.raw, draft.parts)
+    shared.update(parts)
     return {
         "message_id": draft.message_id,
         "state": ReplyState.DRAFT.value,
@@ -107,6 +116,6 @@ def reply_values(draft: Draft, now: datetime) -> dict[str, object]:
         "language": draft.language,
         "packets": list(draft.packets),
         "notes": list(draft.notes),
-        "raw": draft.raw,
+        "stored_raw": stored,
         "created_at": now,
     }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -22,12 +21,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     false,
-    inspect,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 
 
 def utcnow() -> datetime:
@@ -123,8 +120,8 @@ class Inquiry(Base):
     # stored after a large value by walking its overflow pages.
     raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     # Two flags for the queue page, denormalised so that "waits for a person" is one indexed
-    # column (see ix_inquiry_waiting_order below) and kept in step by _keep_queue_flags on every
-    # ORM flush. send_failed: a reply to this inquiry is in state "failed". waiting: the inquiry
+    # column (see ix_inquiry_waiting_order below) and kept in step by bot.store.queueflags on
+    # every ORM flush. send_failed: a reply to this inquiry is in state "failed". waiting: the inquiry
     # needs a person, because its state is one of OPEN_STATES or a send failed. Migration 0008
     # adds them after raw (see there why); the queue reads them from its indexes.
     send_failed: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
@@ -155,9 +152,22 @@ class Reply(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # last, as in Inquiry
+    # The bytes as stored: the attachments many replies share (the packets) are kept once, in
+    # ``attachment``, and referred to here (bot/store/attachments.py). Last, as in Inquiry.
+    stored_raw: Mapped[bytes] = mapped_column("raw", LargeBinary, deferred=True)
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="replies")
+
+    @property
+    def raw(self) -> bytes:
+        """The whole message, exactly as it will be sent."""
+        from bot.store.attachments import expand
+
+        return expand(self.stored_raw, object_session(self))
+
+    @raw.setter
+    def raw(self, value: bytes) -> None:
+        self.stored_raw = value  # stored whole; bot.rows packs new drafts written in bulk
 
 
 # The queue's order is urgent first, then oldest (received_at, id). With urgent DESC in the index
@@ -183,6 +193,14 @@ Index(
 Index("ix_inquiry_order", Inquiry.urgent.desc(), Inquiry.received_at, Inquiry.id)
 
 
+class Attachment(Base):
+    """One attachment part (MIME headers and encoded body) shared by many replies, by its SHA-256."""
+
+    __tablename__ = "attachment"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class AuditEntry(Base):
     """Who did what to which inquiry, and when: shown on the inquiry page."""
 
@@ -195,44 +213,3 @@ class AuditEntry(Base):
     )
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
-
-
-def _reply_state_change(reply: Reply) -> tuple[str | None, str | None]:
-    """(before, after) of a reply's state in this flush; before is None for a new reply."""
-    history = inspect(reply).attrs.state.history
-    before = history.deleted[0] if history.deleted else (None if history.added else reply.state)
-    return before, reply.state
-
-
-@event.listens_for(Session, "before_flush")
-def _keep_queue_flags(session: Session, _context: Any, _instances: Any) -> None:
-    """Keep ``Inquiry.send_failed`` and ``Inquiry.waiting`` in step with the states being flushed.
-
-    Runs for every ORM flush, so every writer (ingestion, sending, the web app's actions, the
-    command line) keeps the flags right without knowing about them. A Core UPDATE that moves a
-    reply to or from "failed", or changes an inquiry's state, bypasses this and must set them itself
-    (none does: the Core UPDATEs in bot/queue.py and bot/send.py go draft -> approved -> sending).
-    """
-    failed = ReplyState.FAILED.value
-    touched = {o for o in (*session.new, *session.dirty) if isinstance(o, Inquiry)}
-    gone = {o for o in session.deleted if isinstance(o, Reply)}
-    for reply in (*session.new, *session.dirty, *gone):
-        if not isinstance(reply, Reply):
-            continue
-        before, after = _reply_state_change(reply)
-        was_failed, is_failed = before == failed, after == failed and reply not in gone
-        if was_failed == is_failed:
-            continue
-        # A new reply made with inquiry_id rather than through the relationship has no inquiry yet.
-        inquiry = reply.inquiry or session.get(Inquiry, reply.inquiry_id)
-        if inquiry is None:
-            continue
-        # Leaving "failed": another reply of the same inquiry may still be failed.
-        inquiry.send_failed = is_failed or any(
-            r.state == failed for r in inquiry.replies if r is not reply and r not in gone
-        )
-        touched.add(inquiry)
-    for inquiry in touched:
-        waiting = is_waiting(inquiry.state, inquiry.send_failed)
-        if inquiry.waiting != waiting:
-            inquiry.waiting = waiting

@@ -37,7 +37,7 @@ def test_send_refuses_an_approved_reply_whose_message_lacks_the_disclaimer(outbo
     tampered = _without_disclaimer(reply.raw, reply.text, reply.html)
     assert not has_disclaimer(tampered, REPO / "replies")
     assert email.message_from_bytes(tampered)["Message-ID"] == first.message_id
-    outbox.set_reply(first.reply_id, raw=tampered)
+    outbox.set_reply(first.reply_id, stored_raw=tampered)
 
     report = outbox.send()
     assert (report.sent, report.failed) == (1, 1), "the other reply still goes out"

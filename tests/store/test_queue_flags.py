@@ -1,7 +1,7 @@
 """The queue's flags ``Inquiry.send_failed`` and ``Inquiry.waiting``, on SQLite and PostgreSQL.
 
 Migration 0008 works them out from the data already there; after that every
-ORM write keeps them in step (bot.store.models._keep_queue_flags), whoever
+ORM write keeps them in step (bot.store.queueflags._keep_queue_flags), whoever
 makes it: the queue's actions, the outbox, fixtures inserting rows directly.
 """
 

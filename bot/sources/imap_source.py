@@ -8,6 +8,7 @@ from imapclient import IMAPClient
 
 from bot import imap
 from bot.config import Imap
+from bot.sources.bodyfetch import fetch_bodies
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,7 @@ class ImapSource:
         return sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
 
     def fetch(self, uids: list[int]) -> dict[int, bytes]:
-        data = self.client.fetch(uids, [b"BODY.PEEK[]"])
-        return {uid: item[b"BODY[]"] for uid, item in data.items() if b"BODY[]" in item}
+        return fetch_bodies(self.client, uids)
 
     def mark_processed(self, uids: list[int], quarantined: frozenset[int] = frozenset()) -> None:
         if not uids:

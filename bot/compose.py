@@ -28,7 +28,7 @@ from bot import sandbox
 from bot.config import Config
 from bot.disclaimer import append_disclaimer, load_disclaimer
 from bot.message import Draft, Triage
-from bot.mimeout import attachment_bytes, reply_bytes
+from bot.mimeout import attachment_bytes, reply_chunks
 from bot.reply_headers import (  # noqa: F401 - reply_subject and reply_address are part of this API
     clean_header_text,
     header_lines,
@@ -36,6 +36,7 @@ from bot.reply_headers import (  # noqa: F401 - reply_subject and reply_address 
     reply_subject,
     sender_name,
 )
+from bot.store.attachments import pack_chunks
 from bot.templates import DISCLAIMER, LAYOUT_HTML, LAYOUT_TEXT, STRINGS, TemplateLoader, topic_template
 
 
@@ -205,8 +206,10 @@ def compose_reply(
     }
     head = header_lines(triage, config, draft, now or datetime.now(UTC))
     parts = [attachment_bytes(p.filename, p.data) for p in attached]
-    raw = reply_bytes(head, text, html, parts, language)
-    return Draft(**draft, raw=raw, notes=tuple(notes), parts=tuple(parts))
+    chunks = reply_chunks(head, text, html, parts, language)
+    raw = b"".join(chunks)
+    stored = pack_chunks(chunks, parts)
+    return Draft(**draft, raw=raw, notes=tuple(notes), parts=tuple(parts), stored=stored)
 
 
 def packet_resolver(config: Config) -> PacketResolver:

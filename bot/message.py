@@ -200,6 +200,8 @@ class Draft:
     packets: tuple[str, ...]
     raw: bytes = field(repr=False)
     notes: tuple[str, ...] = ()
-    # The attachment parts in ``raw``, byte for byte: the packets many drafts share, which the
-    # ledger stores once (bot/store/attachments.py). Not part of what the draft *is*.
+    # How the ledger stores ``raw`` (bot/store/attachments.py): the attachment parts many drafts
+    # share (``parts``, byte for byte as in ``raw``) replaced by their digests; empty to store
+    # ``raw`` whole. Neither is part of what the draft *is*.
     parts: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
+    stored: bytes = field(default=b"", repr=False, compare=False)

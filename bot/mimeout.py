@@ -107,6 +107,12 @@ def reply_bytes(head: str, text: str, html: str, parts: list[bytes], language: s
     ``parts`` are :func:`attachment_bytes` results, attached in order after
     the alternatives; ``language`` becomes Content-Language.
     """
+    return b"".join(reply_chunks(head, text, html, parts, language))
+
+
+def reply_chunks(head: str, text: str, html: str, parts: list[bytes], language: str) -> list[bytes]:
+    """:func:`reply_bytes` in pieces whose concatenation is the message; each of ``parts`` is
+    one piece, the very object given (so that the ledger can store it apart)."""
     text_qp, html_qp = quoted_printable(text), quoted_printable(html)
     inner = _boundary(text_qp, html_qp)
     sep = f"\r\n--{inner}\r\n".encode("ascii")
@@ -124,4 +130,4 @@ def reply_bytes(head: str, text: str, html: str, parts: list[bytes], language: s
     else:
         body = alternative
     mime = b"MIME-Version: 1.0\r\n" + top + literal("Content-Language", language).encode("ascii") + b"\r\n"
-    return b"".join([head.encode("ascii"), mime, *body])
+    return [head.encode("ascii"), mime, *body]

@@ -92,7 +92,10 @@ def _slim(prepared: Prepared) -> Prepared:
         return prepared
     msg = replace(prepared.msg, text="", html=None, new_text="", quoted_text="", attachments=(), headers=())
     triage = replace(prepared.triage, message=msg) if prepared.triage is not None else None
-    return replace(prepared, msg=msg, triage=triage)
+    draft = prepared.draft
+    if draft is not None and draft.stored:  # recorded as stored: the whole bytes would be ~40 KB more
+        draft = replace(draft, raw=b"")
+    return replace(prepared, msg=msg, triage=triage, draft=draft)
 
 
 class PreparePool:

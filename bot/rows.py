@@ -104,8 +104,9 @@ def reply_values(draft: Draft, now: datetime, shared: dict[str, bytes]) -> dict[
     are added to ``shared`` (by digest), for :func:`bot.store.attachments.save`
     in the same transaction.
     """
-    stored, parts = attachments.pack(draft.raw, draft.parts)
-    shared.update(parts)
+    stored = draft.stored or draft.raw
+    if draft.stored:
+        shared.update(attachments.shared_parts(draft.parts))
     return {
         "message_id": draft.message_id,
         "state": ReplyState.DRAFT.value,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,22 +56,24 @@ def digest_of(part: bytes) -> str:
     return found
 
 
-def pack(raw: bytes, parts: Iterable[bytes]) -> tuple[bytes, dict[str, bytes]]:
-    """``raw`` with each of ``parts`` found in it replaced by a token, and the parts by digest.
+def token(part: bytes) -> bytes:
+    """What stands for ``part`` in a packed value."""
+    return b"\0attachment:" + digest_of(part).encode("ascii") + b"\0"
 
-    Returns ``(raw, {})`` unchanged when nothing is worth packing or ``raw``
-    holds a NUL byte (then a token could not be told from the message).
-    """
-    wanted = [p for p in dict.fromkeys(parts) if len(p) >= MIN_PART and p in raw]
-    if not wanted or b"\0" in raw:
-        return raw, {}
-    packed, used = raw, {}
-    for part in wanted:
-        digest = digest_of(part)
-        packed = packed.replace(part, b"\0attachment:" + digest.encode("ascii") + b"\0")
-        used[digest] = part
-        _remember(_parts, digest, part)
-    return MAGIC + packed, used
+
+def pack_chunks(chunks: Sequence[bytes], parts: Iterable[bytes]) -> bytes:
+    """The packed value of the message ``b"".join(chunks)``, in which each of ``parts`` (large
+    enough to be worth it) is one of the chunks, the same object; its parts are
+    :func:`shared_parts`. Empty (store the message whole) when the message holds a NUL byte."""
+    if any(b"\0" in c for c in chunks):
+        return b""
+    shared = {id(p) for p in parts if len(p) >= MIN_PART}
+    return MAGIC + b"".join(token(c) if id(c) in shared else c for c in chunks)
+
+
+def shared_parts(parts: Iterable[bytes]) -> dict[str, bytes]:
+    """The parts :func:`pack_chunks` stood a token for, by digest (to :func:`save`)."""
+    return {digest_of(p): p for p in parts if len(p) >= MIN_PART}
 
 
 def save(session: Session, parts: Mapping[str, bytes]) -> None:
@@ -80,6 +82,8 @@ def save(session: Session, parts: Mapping[str, bytes]) -> None:
         return
     have = set(session.scalars(select(Attachment.digest).where(Attachment.digest.in_(list(parts)))))
     session.add_all(Attachment(digest=d, data=p) for d, p in parts.items() if d not in have)
+    for digest, part in parts.items():
+        _remember(_parts, digest, part)
 
 
 def expand(stored: bytes, session: Session | None) -> bytes:

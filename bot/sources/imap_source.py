@@ -40,7 +40,9 @@ class ImapSource:
         return sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
 
     def fetch(self, uids: list[int]) -> dict[int, bytes]:
-        return fetch_bodies(self.client, uids)
+        # A message expunged by another session between SEARCH and FETCH may still be answered,
+        # as ``BODY[] NIL`` (Dovecot announces the EXPUNGE after): it is gone, like a missing UID.
+        return {uid: body for uid, body in fetch_bodies(self.client, uids).items() if body is not None}
 
     def mark_processed(self, uids: list[int], quarantined: frozenset[int] = frozenset()) -> None:
         if not uids:

@@ -142,13 +142,18 @@ class Schedule(_Section):
 
 class Ingest(_Section):
     processes: int = Field(
-        1,
+        0,
         ge=0,
         description="Processes that parse, triage and draft a large batch, the fetching one included: "
-        "1 = the fetching process alone, 0 = one per CPU core (faster on free cores, ~110 MB each).",
+        "0 = one per CPU core, at most 4; 1 = the fetching process alone. Each other one holds ~85 MB.",
     )
     pool_min_batch: int = Field(
         20, ge=1, description="Smallest batch handed to the worker processes; smaller ones run in place."
+    )
+    pool_idle_seconds: int = Field(
+        600,
+        ge=1,
+        description="Worker processes stop after this long without a large batch (restarted for the next).",
     )
 
 

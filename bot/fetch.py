@@ -68,6 +68,8 @@ def _mark_leftovers(services: Services, source: MailSource, uidvalidity: int, la
 def fetch_source(services: Services, source: MailSource, stop: threading.Event | None = None) -> FetchReport:
     """One incremental pass over an open source; when ``stop`` is set it ends after the batch in hand."""
     report = FetchReport()
+    if (pool := services.prepare_pool()) is not None:
+        pool.close_if_idle()  # every poll asks, so that a quiet mailbox lets them go
     uidvalidity = source.uidvalidity()
     last = _high_water(services, source.name, uidvalidity, report)
     batch_size = services.config.imap.batch_size if services.config.imap else DEFAULT_BATCH

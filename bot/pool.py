@@ -56,10 +56,15 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+# ``ingest.processes: 0`` uses every core up to this many processes: beyond it the one process
+# that fetches and records every batch cannot keep more workers busy, and each costs ~85 MB.
+MAX_AUTO_PROCESSES = 4
+
+
 def pool_size(config: Config) -> int:
     """How many worker processes ``config`` asks for besides the fetching process, which prepares
-    a share of each batch too: ``ingest.processes`` (0: one per core) minus one."""
-    return max(0, (config.ingest.processes or cpu_count()) - 1)
+    a share of each batch too: ``ingest.processes`` (0: one per core, at most 4) minus one."""
+    return max(0, (config.ingest.processes or min(cpu_count(), MAX_AUTO_PROCESSES)) - 1)
 
 
 def _exit_with_parent(lifeline: Connection) -> None:
@@ -109,6 +114,7 @@ class PreparePool:
     def __init__(self, config: Config, processes: int) -> None:
         self.config, self.processes = config, processes
         self.balancer = ShareBalancer(processes)
+        self._last_used = 0.0
         self._executor: ProcessPoolExecutor | None = None
         self._resting_until = 0.0
 
@@ -129,6 +135,7 @@ class PreparePool:
         """Start preparing ``raws``; the returned call waits for the results (as :meth:`__call__`)."""
         if time.monotonic() < self._resting_until:
             raise PoolBroken("workers are restarted only after a pause")
+        self._last_used = time.monotonic()
         size = -(-len(raws) // self.processes)
         chunks = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
         try:
@@ -142,6 +149,16 @@ class PreparePool:
         self.close()
         self._resting_until = time.monotonic() + self.RESTART_AFTER
         raise PoolBroken(str(exc)) from exc
+
+    def close_if_idle(self) -> None:
+        """Stop the workers when no batch came for ``ingest.pool_idle_seconds``: a backlog is
+        rare, and idle workers would hold their memory until the next one."""
+        if (
+            self._executor is not None
+            and time.monotonic() - self._last_used > self.config.ingest.pool_idle_seconds
+        ):
+            log.info("worker processes stopped: idle", extra={"event": "pool_idle"})
+            self.close()
 
     def close(self) -> None:
         """Stop the workers (they finish the chunk in hand first)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot import pool as pool_module
 from bot.batches import FetchReport, _Batch, _record, _senders
 from bot.ingest import Fetched, ingest_batch
 from bot.pool import PoolBroken, PreparePool, pool_size
@@ -134,6 +135,35 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_by_default_every_core_prepares_but_no_more_than_four_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = unit_services(tmp_path).config
+    assert config.ingest.processes == 0
+    for cores, workers in ((1, 0), (2, 1), (4, 3), (16, 3)):
+        monkeypatch.setattr(pool_module, "cpu_count", lambda cores=cores: cores)
+        assert pool_size(config) == workers
+
+
+def test_idle_workers_stop_and_the_next_large_batch_starts_new_ones(tmp_path: Path) -> None:
+    services = unit_services(tmp_path, ingest={"pool_idle_seconds": 60})
+    pool = PreparePool(services.config, 1)
+    raws = [
+        f"From: p{n}@example.com\r\nSubject: Dose\r\n\r\nWhat is the dose?\r\n".encode() for n in range(4)
+    ]
+    assert len(pool(raws, START)) == 4
+    workers = set(pool._executor._processes)  # type: ignore[union-attr]
+    pool.close_if_idle()
+    assert pool._executor is not None, "stopped although a batch came a moment ago"
+    pool._last_used -= 61  # a minute later
+    pool.close_if_idle()
+    assert pool._executor is None
+    assert not any(_alive(pid) for pid in workers)
+    assert [p.action.value for p in pool(raws, START)] == ["draft"] * 4
+    pool.close()
+    services.close()
 
 
 def test_the_fetching_process_counts_as_one_of_the_processes(tmp_path: Path) -> None:

@@ -18,8 +18,11 @@ corpus=$(mktemp -d)
 python bench/common.py "$corpus" 300
 run triage_generated bench/bench_triage.py "$corpus"
 rm -rf "$corpus"
+run stages bench/bench_stages.py
 run arrival bench/bench_arrival.py
 run backlog bench/bench_backlog.py
+# The same backlog with the fetching process alone (ingest.processes: 1).
+run backlog_one bench/bench_backlog.py --processes 1 --compare 0 --name backlog_one
 # The profile is taken on a smaller drain of its own: sampling slows the run it watches.
 run backlog_profile bench/bench_backlog.py --count 2000 --compare 0 --name backlog_profile \
     --profile bench/results/backlog_profile_tree.txt

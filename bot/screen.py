@@ -14,6 +14,9 @@ needs a mail-system sender.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from operator import itemgetter
+
 from bot.message import ParsedMessage, Reason, ScreenResult
 from bot.screening import (
     Rule,
@@ -38,8 +41,9 @@ __all__ = ["rule_order", "screen"]
 STAGE = "screen"
 
 
+@lru_cache(maxsize=8)
 def rule_order(own_addresses: frozenset[str]) -> tuple[Rule, ...]:
-    """The rules in the order they run (and their reasons are listed in)."""
+    """The rules in the order they run (and their reasons are listed in); made once per set of addresses."""
     return (
         own_address.rule(own_addresses),
         auto_submitted.RULE,
@@ -67,7 +71,12 @@ def screen(msg: ParsedMessage, own_addresses: frozenset[str]) -> ScreenResult:
     """
     reasons: list[Reason] = []
     ignore = False
-    for rule in rule_order(own_addresses):
+    # The header names lower-cased once, for every rule that reads only headers (msg.header_names()).
+    names = frozenset(map(str.lower, map(itemgetter(0), msg.headers)))
+    for rule in rule_order(frozenset(own_addresses)):  # a frozenset already is itself, not a copy
+        # Rule.may_fire, its common case first: most inquiries have none of the headers a rule reads.
+        if rule.headers is not None and rule.headers.isdisjoint(names) and not rule.may_fire(names):
+            continue
         detail = rule.check(msg)
         if detail:
             reasons.append(Reason(STAGE, rule.name, detail))

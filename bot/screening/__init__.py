@@ -2,7 +2,11 @@
 
 A rule is a tiny value with a ``name``, a ``description`` for staff, and a
 ``check`` that returns a short plain-words detail when the rule fires (or
-None). ``ignores`` is false for rules that only note something. One module
+None). ``ignores`` is false for rules that only note something. A rule
+that reads nothing but certain headers names them (``headers``, lower-cased,
+and ``header_prefixes``): it can fire only on a message that has one, so
+screening does not run it on one that has none (most inquiries have no
+machine markers at all). One module
 per rule, each exposing ``RULE`` (Mailman's ``mailman/rules`` layout); the
 order they run in is data, in :mod:`bot.screen`.
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import methodcaller
 
 from bot.message import ParsedMessage
 
@@ -28,6 +33,16 @@ class Rule:
     description: str
     check: Callable[[ParsedMessage], str | None]
     ignores: bool = True
+    headers: frozenset[str] | None = None  # None: the rule reads more than headers, and always runs
+    header_prefixes: tuple[str, ...] = ()
+
+    def may_fire(self, names: frozenset[str]) -> bool:
+        """Whether the rule can fire on a message whose lower-cased header names are ``names``."""
+        if self.headers is None or not self.headers.isdisjoint(names):
+            return True
+        return bool(self.header_prefixes) and any(
+            map(methodcaller("startswith", self.header_prefixes), names)
+        )
 
 
 def shown(value: str, limit: int = 60) -> str:

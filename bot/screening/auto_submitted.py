@@ -17,4 +17,9 @@ def _check(msg: ParsedMessage) -> str | None:
     return f"Auto-Submitted: {shown(value)}"
 
 
-RULE = Rule("auto-submitted", "The Auto-Submitted header says a program sent it (RFC 3834).", _check)
+RULE = Rule(
+    "auto-submitted",
+    "The Auto-Submitted header says a program sent it (RFC 3834).",
+    _check,
+    headers=frozenset({"auto-submitted"}),
+)

@@ -11,4 +11,9 @@ def _check(msg: ParsedMessage) -> str | None:
     return "X-Failed-Recipients header present" if msg.header("X-Failed-Recipients") is not None else None
 
 
-RULE = Rule("failed-recipients", "X-Failed-Recipients is present: a bounce.", _check)
+RULE = Rule(
+    "failed-recipients",
+    "X-Failed-Recipients is present: a bounce.",
+    _check,
+    headers=frozenset({"x-failed-recipients"}),
+)

@@ -11,7 +11,7 @@ import re
 
 from bot.message import ParsedMessage
 from bot.screening import Rule
-from bot.screening.bounce_subject import FORWARD, SUBJECT
+from bot.screening.bounce_subject import FORWARD, subject_match
 
 # Fields of an RFC 3464 report, and the words of classic sendmail/Postfix bounces.
 _REPORT = re.compile(
@@ -23,7 +23,7 @@ _MAX_WORDS = 5  # "Forward the message." is not a question; "why did this bounce
 
 
 def _check(msg: ParsedMessage) -> str | None:
-    if not (FORWARD.match(msg.subject) and SUBJECT.search(msg.subject)):
+    if not (FORWARD.match(msg.subject) and subject_match(msg.subject)):
         return None
     words = len(msg.new_text.split())
     if words < _MAX_WORDS and len(_REPORT.findall(msg.quoted_text)) >= 2:

@@ -18,4 +18,10 @@ def _check(msg: ParsedMessage) -> str | None:
     return f"list headers: {', '.join(names[:4])}" if names else None
 
 
-RULE = Rule("list-headers", "List-Id, List-Unsubscribe or another List-* header: mailing-list mail.", _check)
+RULE = Rule(
+    "list-headers",
+    "List-Id, List-Unsubscribe or another List-* header: mailing-list mail.",
+    _check,
+    headers=_OTHER,
+    header_prefixes=("list-",),
+)

@@ -13,4 +13,9 @@ def _check(msg: ParsedMessage) -> str | None:
     return None
 
 
-RULE = Rule("null-return-path", "The envelope sender is empty (Return-Path: <>).", _check)
+RULE = Rule(
+    "null-return-path",
+    "The envelope sender is empty (Return-Path: <>).",
+    _check,
+    headers=frozenset({"return-path"}),
+)

@@ -15,4 +15,6 @@ def _check(msg: ParsedMessage) -> str | None:
     return None
 
 
-RULE = Rule("precedence", "Precedence is bulk, junk, list or auto_reply.", _check)
+RULE = Rule(
+    "precedence", "Precedence is bulk, junk, list or auto_reply.", _check, headers=frozenset({"precedence"})
+)

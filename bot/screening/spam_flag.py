@@ -19,4 +19,10 @@ def _check(msg: ParsedMessage) -> str | None:
     return None
 
 
-RULE = Rule("spam-flag", "X-Spam-Flag is YES: noted for staff, not ignored.", _check, ignores=False)
+RULE = Rule(
+    "spam-flag",
+    "X-Spam-Flag is YES: noted for staff, not ignored.",
+    _check,
+    ignores=False,
+    headers=frozenset({"x-spam-flag"}),
+)

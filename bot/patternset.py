@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from itertools import compress, count
+from itertools import compress, count, repeat
 
 from bot.patternscan import PatternScan, plan
 from bot.patternwords import cost
@@ -101,25 +101,19 @@ class PatternSet:
         for i in runnable:
             starts, scan = where.get(i), self.scans[i]
             found = scan.finditer(flat) if starts is None else scan.from_starts(flat, starts)
-            out.extend((i, m) for m in found)
+            out.extend(zip(repeat(i), found))
         return out
 
     def _fill_starts(self, tokens: Tokenized, where: dict[int, list[int]]) -> None:
         """Append to ``where[i]``, in order, the offsets of the tokens where pattern i can start."""
-        distinct = tokens.distinct
-        # word -> the runnable patterns that can start there, each with the words that must follow
-        owners: dict[str, list[tuple[int, frozenset[str] | None]]] = {}
-        for word in self.start_words.intersection(distinct):
-            mine = [
-                (i, n)
-                for i, n in self.by_start[word]
-                if i in where and (n is None or not n.isdisjoint(distinct))
-            ]
-            if mine:
-                owners[word] = mine
+        # word -> the patterns that can start there, each with the words that must follow (None: any).
+        # Whether the pattern runs on this message, and what follows, are checked where the word is:
+        # a few tests there cost less than filtering every list here.
+        by_start = self.by_start
+        owners = {word: by_start[word] for word in self.start_words.intersection(tokens.distinct)}
         present = self.start_heads.intersection(tokens.heads)
         for word in tokens.headed(present) if present else ():
-            mine = owners.get(word, [])
+            mine = owners.get(word, ())
             for prefix, i in self.by_start_head[word[:HEAD]]:
                 if i in where and (i, None) not in mine and word.startswith(prefix):
                     mine = [*mine, (i, None)]
@@ -127,7 +121,8 @@ class PatternSet:
                 owners[word] = mine
         ws = tokens.words
         last = len(ws) - 1
+        part_of, before = tokens.offset_tables()
         for k in compress(count(), map(owners.__contains__, ws)) if owners else ():
             for i, nexts in owners[ws[k]]:
-                if nexts is None or (k < last and ws[k + 1] in nexts):
-                    where[i].append(tokens.start(k))
+                if i in where and (nexts is None or (k < last and ws[k + 1] in nexts)):
+                    where[i].append(before[part_of[k]] + part_of[k])  # tokens.start(k)

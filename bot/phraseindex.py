@@ -20,15 +20,13 @@ set operations on the message's words.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import compress, count, repeat
+from itertools import compress, count, islice
 
 from bot.rules import Rules
 from bot.textnorm import phrase_words, variants
 from bot.tokenized import HEAD, Tokenized
 
 __all__ = ["Entry", "PhraseIndex"]
-
-_NO_PAIR: dict[str, list] = {}
 
 # One element of a phrase: (forms an exact word may take, or None; prefix, or None).
 Elem = tuple[frozenset[str] | None, str | None]
@@ -77,7 +75,9 @@ class PhraseIndex:
                         seen[key] = entry = Entry(ti, phrase, seq, exclude, [lang], sentence)
                         self._index(entry)
         self.single_keys = frozenset(self.single)
-        self.pair_firsts = frozenset(self.pair)
+        self.pair_keys = frozenset(
+            (first, second) for first, seconds in self.pair.items() for second in seconds
+        )
         # A word starts a prefixed phrase when it is a key, or its first three letters are one.
         self.prefix_words = frozenset(self.prefixed)
         self.prefix_heads = frozenset(k for k in self.prefixed if len(k) == HEAD)
@@ -110,10 +110,13 @@ class PhraseIndex:
         singles = self.single_keys.intersection(distinct)
         if singles:
             at.extend((i, 0, self.single[ws[i]]) for i in compress(count(), map(singles.__contains__, ws)))
-        # pair[ws[i]][ws[i + 1]] for every i at once: C loops, not a Python one per word.
-        pairs = list(map(dict.get, map(self.pair.get, ws, repeat(_NO_PAIR)), ws[1:]))
-        for i in compress(count(), pairs):
-            at.append((i, 1, [e for e in pairs[i] if len(e.seq) == 2 or _rest_matches(e.seq, ws, i, 2)]))
+        # Every two words in a row looked up at once (C loops, not a Python one per word); zip's pairs
+        # hash from their words' cached hashes.
+        for i in compress(
+            count(), map(self.pair_keys.__contains__, zip(ws, islice(ws, 1, None), strict=False))
+        ):
+            entries = self.pair[ws[i]][ws[i + 1]]
+            at.append((i, 1, [e for e in entries if len(e.seq) == 2 or _rest_matches(e.seq, ws, i, 2)]))
         prefixed = self._prefix_words(tokens)
         for i in compress(count(), map(prefixed.__contains__, ws)) if prefixed else ():
             found = self._prefixed_at(ws, i)

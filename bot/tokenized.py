@@ -4,7 +4,7 @@ Contract: ``Tokenized(folded)`` holds the words of already folded text
 exactly as :func:`bot.textnorm.tokens` finds them (maximal ``[a-z0-9]``
 runs), as a list (``words``), a set (``distinct``) and the set of their
 first three letters (``heads``). ``start(i)``/``end(i)`` are where word
-``i`` starts and ends in ``folded``.
+``i`` starts and ends in ``folded`` (``offset_tables()`` for many words).
 
 Why so: the regex engine and Python loops cost hundreds of instructions
 per word; ``str.translate`` and ``str.split`` run in C, and offsets are
@@ -67,11 +67,19 @@ class Tokenized:
 
     def start(self, i: int) -> int:
         """Where word ``i`` starts in the folded text."""
+        part_of, before = self.offset_tables()
+        part = part_of[i]
+        return before[part] + part  # and one space after each part before it
+
+    def offset_tables(self) -> tuple[list[int], list[int]]:
+        """``(part_of, before)``: word ``i`` starts at ``before[p] + p`` where ``p = part_of[i]``.
+
+        For loops that want many offsets: ``start(i)`` is a Python call each time.
+        """
         if self._at is None:
             self._at = list(compress(count(), self._parts))  # word i is part _at[i]
             self._before = list(accumulate(map(len, self._parts), initial=0))  # lengths before each part
-        part = self._at[i]
-        return self._before[part] + part  # and one space after each part before it
+        return self._at, self._before
 
     def end(self, i: int) -> int:
         """Where word ``i`` ends in the folded text."""

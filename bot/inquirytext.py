@@ -4,8 +4,8 @@ Contract: ``InquiryText.of(msg)`` holds the inquiry's ``body`` (the new
 text, or the whole text when nothing is new), ``combined`` (the subject, a
 line break, the body: what topic matching and short-text language detection
 read), its folded form (:func:`bot.textnorm.fold`) and its words
-(:class:`bot.tokenized.Tokenized`). :meth:`body_words` and
-:meth:`all_words` are ``set(words(body))`` and ``set(words(combined))``
+(:class:`bot.tokenized.Tokenized`). :meth:`body_words` is
+``words(body)`` and :meth:`all_words` ``set(words(combined))``
 (:func:`bot.textnorm.words`).
 
 Why so: folding and cutting ~1,500 characters into words is a good part of
@@ -40,9 +40,9 @@ class InquiryText:
         """The text of ``msg``: its subject, and its new text (its whole text when nothing is new)."""
         return cls(msg.subject, msg.new_text if msg.new_text.strip() else msg.text)
 
-    def body_words(self) -> set[str]:
-        """The distinct folded words of the body."""
-        return set(self.tokens.words[self._subject_words :])
+    def body_words(self) -> list[str]:
+        """The folded words of the body, in order."""
+        return self.tokens.words[self._subject_words :]
 
     def all_words(self) -> set[str]:
         """The distinct folded words of the subject and the body."""

@@ -34,6 +34,7 @@ its profiles.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.config import Languages
@@ -98,7 +99,7 @@ def langdetect_probabilities(text: str, supported: tuple[str, ...]) -> dict[str,
 
 
 _ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ASCII = bytes(range(128))  # a UTF-8 character of more than one byte has only bytes >= 0x80
 # Runs of characters that are not ASCII punctuation, space or control: folding never joins or
 # splits words across those, so each run can be folded on its own.
 _RUN = re.compile(r"[^\x00-/:-@\[-`{-\x7f]+")
@@ -110,7 +111,7 @@ def _letter_count(text: str) -> int:
     ascii_letters = len(encoded) - len(encoded.translate(None, _ASCII_LETTERS))
     if text.isascii():
         return ascii_letters
-    others = "".join(_NON_ASCII.findall(text))
+    others = encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")  # the non-ASCII characters
     return ascii_letters + (len(others) if others.isalpha() else sum(map(str.isalpha, others)))
 
 
@@ -152,12 +153,12 @@ def word_evidence(text: str, rules: Rules, supported: tuple[str, ...]) -> dict[s
     return _evidence_counts(_present_words(text), rules, supported)
 
 
-def _evidence_counts(present: set[str], rules: Rules, supported: tuple[str, ...]) -> dict[str, int]:
-    """:func:`word_evidence` of a text whose distinct folded words are ``present``."""
+def _evidence_counts(present: Iterable[str], rules: Rules, supported: tuple[str, ...]) -> dict[str, int]:
+    """:func:`word_evidence` of a text whose folded words are ``present`` (a set, or all of them)."""
     keywords = rules.keywords_by_language()
     vocabulary, index = _evidence_index(tuple((lang, keywords.get(lang, frozenset())) for lang in supported))
     counts = dict.fromkeys(supported, 0)
-    for word in present & vocabulary:  # a set & a frozenset walks the smaller
+    for word in vocabulary.intersection(present):  # walks the smaller set (or the words)
         for lang in index[word]:
             counts[lang] += 1
     return counts
@@ -190,7 +191,7 @@ def _decide(
         probs = langdetect_probabilities(body, supported)
         if probs:
             best, p = max(probs.items(), key=lambda kv: kv[1])
-            counts = _evidence_counts(text.body_words(), rules, supported)
+            counts = _evidence_counts(text.body_words(), rules, supported)  # a list: no set to build
             rival = max((c for lang, c in counts.items() if lang != best), default=0)
             if p >= CONFIDENT and counts.get(best, 0) + 2 >= rival:
                 return best, "langdetect", p, f"langdetect: {best} ({p:.2f}) on {letters} letters of new text"

@@ -1,7 +1,7 @@
 """Triage as it was before it was made fast: commit REFERENCE_COMMIT's code, run in a subprocess.
 
-Not a test module. :func:`reference_triages` takes the code of ``bot/`` at
-that commit out of git (``git archive``) into a temporary folder, starts a
+Not a test module. :func:`reference_triages` unpacks the code of ``bot/`` at
+that commit (kept beside this file) into a temporary folder, starts a
 Python there that imports it instead of this checkout's, and has it triage
 the given parsed messages in every context of :data:`CONTEXTS`, with this
 checkout's rules.yaml. The messages go in, and the Triage values come back,
@@ -13,7 +13,6 @@ message, so that both sides see the same history and conversations.
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import subprocess
@@ -26,6 +25,7 @@ from bot.message import Conversation, ParsedMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_COMMIT = "5524a7a"  # the last commit before triage was made faster
+ARCHIVE = ROOT / "tests" / "triage_reference.tar.gz"
 
 # (own addresses, languages with templates, Languages fields, whether the lookups are used)
 CONTEXTS: tuple[tuple[frozenset[str], frozenset[str], dict[str, object], bool], ...] = (
@@ -69,13 +69,13 @@ pickle.dump(out, sys.stdout.buffer, pickle.HIGHEST_PROTOCOL)
 
 
 def extract_reference(into: Path) -> Path:
-    """``bot/`` as it was at REFERENCE_COMMIT, written under ``into``; returns ``into``."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", REFERENCE_COMMIT, "bot"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+    """The modules of ``bot/`` triage used at REFERENCE_COMMIT, written under ``into``; returns ``into``.
+
+    They come from ``triage_reference.tar.gz`` beside this file (``git archive`` of that
+    commit, only the modules ``bot.triage`` imported), so the test needs no git history:
+    a shallow or exported checkout runs it too.
+    """
+    with tarfile.open(ARCHIVE) as tar:
         tar.extractall(into, filter="data")
     return into
 

@@ -104,8 +104,8 @@ def seed(services: Any, items: int, real: int) -> dict[str, Any]:
                 next_id += 1
                 made += 1
             s.execute(insert(Inquiry), inq_rows)
-            if rep_rows:
-                s.execute(insert(Reply), rep_rows)
+            if rep_rows:  # column names: the ORM's is stored_raw for the column raw
+                s.execute(insert(Reply.__table__), rep_rows)
     return {
         "ingested": real,
         "ingest_seconds": round(ingested, 1),

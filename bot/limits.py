@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from bot.message import Reason
@@ -50,13 +50,13 @@ def sender_limits(
 
 
 def _unsubscribed(session: Session, senders: set[str], exclude_ids: frozenset[int]) -> dict[str, datetime]:
+    # The state is tested inside the aggregate, not in WHERE: given both, SQLite chose the state
+    # index and read every drafted inquiry in the ledger (5 ms a batch at 5,000, growing with it)
+    # instead of the few rows of these senders (0.06 ms).
+    honoured = case((Inquiry.state.in_([str(s) for s in _HONOURED]), Inquiry.received_at))
     query = (
-        select(Inquiry.from_address, func.min(Inquiry.received_at))
-        .where(
-            Inquiry.from_address.in_(senders),
-            Inquiry.state.in_([str(s) for s in _HONOURED]),
-            cast(Inquiry.topics, String).contains('"unsubscribe"'),
-        )
+        select(Inquiry.from_address, func.min(honoured))
+        .where(Inquiry.from_address.in_(senders), cast(Inquiry.topics, String).contains('"unsubscribe"'))
         .group_by(Inquiry.from_address)
     )
     if exclude_ids:

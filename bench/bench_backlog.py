@@ -156,7 +156,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--profile", metavar="FILE", help="pyinstrument report: .html (and .txt) or .txt")
     parser.add_argument("--batch", type=int, default=100, help="imap.batch_size")
-    parser.add_argument("--processes", type=int, default=0, help="ingest.processes (0, the default: one per core)")
+    parser.add_argument("--processes", type=int, default=0, help="ingest.processes (0: one per core)")
     parser.add_argument("--name", default="backlog", help="results file name (bench/results/NAME.json)")
     parser.add_argument("--drain", metavar="CONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)

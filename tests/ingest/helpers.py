@@ -266,7 +266,9 @@ class Ledger:
     def replies(self, *where: Any) -> list[Reply]:
         """Replies, raw bytes loaded, by id."""
         with self.store.session() as s:
-            return list(s.scalars(select(Reply).options(undefer(Reply.stored_raw)).where(*where).order_by(Reply.id)))
+            return list(
+                s.scalars(select(Reply).options(undefer(Reply.stored_raw)).where(*where).order_by(Reply.id))
+            )
 
 
 class Worker:

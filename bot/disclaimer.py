@@ -38,13 +38,8 @@ def load_disclaimer(replies_dir: Path, language: str) -> str | None:
     Kept in memory while the file is unchanged (:mod:`bot.filestamps`): every
     reply asks for it, and the send step again.
     """
-    batch = filestamps.batch_memory()
-    if batch is None:
-        return _disclaimer(replies_dir, language)
     key = ("disclaimer", replies_dir, language)
-    if key not in batch:
-        batch[key] = _disclaimer(replies_dir, language)
-    return batch[key]  # type: ignore[no-any-return]
+    return filestamps.per_batch(key, lambda: _disclaimer(replies_dir, language))
 
 
 def _disclaimer(replies_dir: Path, language: str) -> str | None:

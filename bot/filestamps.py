@@ -10,7 +10,7 @@ could keep them.
 Every call checks the files again, so an admin's edit is seen at once (the
 web app relies on it). A batch of messages can instead look once: within
 ``with filestamps.batch():`` each path is stat'ed once and answers kept with
-:func:`batch_memory` are worked out once, so an edit made during the batch
+:func:`per_batch` are worked out once, so an edit made during the batch
 is seen by the next one. The batch is a context variable, so threads (the
 web app's, the worker's) never share one.
 """
@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 SETTLE_NS = 2_000_000_000  # answers about anything changed more recently than this are not kept
 
 Stamp = tuple[int, int, int, int]
+T = TypeVar("T")
 
 # The running batch's memory: ("stamp", path) -> Stamp | None, and callers' own keys -> answers.
 _BATCH: ContextVar[dict[Hashable, Any] | None] = ContextVar("filestamps_batch", default=None)
@@ -50,12 +51,22 @@ def batch() -> Iterator[None]:
 
 
 def batch_memory() -> dict[Hashable, Any] | None:
-    """The running batch's memory for answers derived from files, or None outside a batch.
+    """The running batch's memory (stamps and :func:`per_batch` answers), or None outside a batch.
 
-    A caller keys its answers with a tuple starting with its own name; an
-    answer kept here lives until the batch ends, whatever happens on disk.
+    An answer kept here lives until the batch ends, whatever happens on disk.
     """
     return _BATCH.get()
+
+
+def per_batch(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, worked out once within the running :func:`batch` (``key``, a tuple starting
+    with the caller's name, names the answer), and at every call outside one."""
+    memory = _BATCH.get()
+    if memory is None:
+        return compute()
+    if key not in memory:  # None is an answer too (a language without a disclaimer)
+        memory[key] = compute()
+    return memory[key]  # type: ignore[no-any-return]
 
 
 def stamp(path: str | os.PathLike[str]) -> Stamp | None:

@@ -32,15 +32,8 @@ class StringsFiles:
 
         A missing file adds nothing; a file that is not a mapping raises ``ValueError``.
         """
-        batch = filestamps.batch_memory()
-        if batch is None:
-            merged, plain = self._merged(replies_dir, languages)
-        else:
-            key = ("strings", self.name, replies_dir, languages)
-            kept = batch.get(key)
-            if kept is None:
-                kept = batch[key] = self._merged(replies_dir, languages)
-            merged, plain = kept
+        key = ("strings", self.name, replies_dir, languages)
+        merged, plain = filestamps.per_batch(key, lambda: self._merged(replies_dir, languages))
         return dict(merged) if plain else copy.deepcopy(merged)
 
     def _merged(self, replies_dir: Path, languages: tuple[str, ...]) -> tuple[dict[str, Any], bool]:

@@ -142,13 +142,9 @@ class TemplateLoader:
         render then fails loudly.
         """
         key = (self.replies_dir, self.default_language, tuple(self.fallback), language, tuple(names))
-        batch = filestamps.batch_memory()
-        if batch is None:
-            return self._chosen_language(key, language, names)
-        chosen = batch.get(("choose_language", key))
-        if chosen is None:
-            chosen = batch["choose_language", key] = self._chosen_language(key, language, names)
-        return chosen  # type: ignore[no-any-return]
+        return filestamps.per_batch(
+            ("choose_language", key), lambda: self._chosen_language(key, language, names)
+        )
 
     def _chosen_language(
         self, key: tuple[Any, ...], language: str | None, names: list[str] | tuple[str, ...]
@@ -180,14 +176,7 @@ class TemplateLoader:
 
         Outside a batch every call asks Jinja, which checks that the file is unchanged.
         """
-        batch = filestamps.batch_memory()
-        if batch is None:
-            return self.env.get_template(name)
-        key = ("template", self.env, name)
-        template = batch.get(key)
-        if template is None:
-            template = batch[key] = self.env.get_template(name)
-        return template  # type: ignore[no-any-return]
+        return filestamps.per_batch(("template", self.env, name), lambda: self.env.get_template(name))
 
     def resolve(self, name: str, language: str | None) -> tuple[Template, str]:
         """The template ``name`` and the language it was found in (see the class docstring)."""

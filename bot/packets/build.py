@@ -127,15 +127,9 @@ def packet_file(
                 f"packet override {lang}/{packet_id}: cannot read {override} ({exc.strerror})"
             ) from None
     key = (str(replies_dir), str(out_dir), lang, packet_id, organisation)
-    batch = filestamps.batch_memory()
-    if batch is None:
-        return _built_file(key, replies_dir, out_dir, lang, packet_id, organisation)
-    served = batch.get(("packet_file", key))
-    if served is None:
-        served = batch["packet_file", key] = _built_file(
-            key, replies_dir, out_dir, lang, packet_id, organisation
-        )
-    return served  # type: ignore[no-any-return]
+    return filestamps.per_batch(
+        ("packet_file", key), lambda: _built_file(key, replies_dir, out_dir, lang, packet_id, organisation)
+    )
 
 
 def _built_file(

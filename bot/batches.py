@@ -96,9 +96,9 @@ def ingest_uids(
         earlier: frozenset[str] = frozenset()
         before = pending
         if before:
-            _record(services, source, before, report)
+            recorded = _record(services, source, before, report)
             if results is not None:  # being prepared already: it could not see that batch
-                earlier = _senders(services, source, before)
+                earlier = recorded if recorded is not None else _senders(services, source, before)
         pending = _Batch(items, now, results, earlier)
         if results is None:  # prepared in place, when the batch before it is in the ledger
             _record(services, source, pending, report)
@@ -149,8 +149,14 @@ def _record_anyway(services: Services, source: MailSource, batch: _Batch, report
         )
 
 
-def _record(services: Services, source: MailSource, batch: _Batch, report: FetchReport) -> None:
-    """Record ``batch`` in one transaction, then mark it in the mailbox."""
+def _record(
+    services: Services, source: MailSource, batch: _Batch, report: FetchReport
+) -> frozenset[str] | None:
+    """Record ``batch`` in one transaction, then mark it in the mailbox.
+
+    Returns the batch's senders when its prepared messages say them (None
+    when it had to be prepared in place: :func:`_senders` asks the ledger).
+    """
     prepared = None
     if batch.results is not None:
         with contextlib.suppress(PoolBroken):  # logged by the pool; then prepared in place below
@@ -167,6 +173,9 @@ def _record(services: Services, source: MailSource, batch: _Batch, report: Fetch
     # Committed: only now is it safe to touch the mailbox.
     faults.point("ingest:after-commit")
     source.mark_processed(stored, frozenset(quarantined))
+    if prepared is None:
+        return None
+    return frozenset(p.msg.from_address for p in prepared if p.msg is not None)
 
 
 def _senders(services: Services, source: MailSource, batch: _Batch) -> frozenset[str]:

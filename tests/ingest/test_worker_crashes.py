@@ -25,7 +25,7 @@ from bot.sources.imap_source import PROCESSED_FLAG
 from bot.store import Inquiry, Reply
 from tests.ingest.helpers import append_many, flags, inquiries, message_id, wait_until
 
-COUNT = 500
+COUNT = 2000
 BATCH = 25
 KILLS = 5
 
@@ -66,7 +66,9 @@ def test_worker_sigkilled_at_random_points_during_a_backlog_drafts_each_inquiry_
             break
         worker = start_worker(config)
         worker.wait_started()  # it is fetching from here on
-        delay = rng.uniform(0.2, 2.0)
+        # Landing while work remains: with two processes the bot drafts about a thousand
+        # inquiries a second, and 500 were all done two seconds in; 2,000 are not.
+        delay = rng.uniform(0.3, 2.0)
         time.sleep(delay)
         assert worker.kill() == -9, worker.log()
         history.append((round(delay, 2), before, committed_whole_batches()))

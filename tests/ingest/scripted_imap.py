@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from imapclient import IMAPClient
 
@@ -38,8 +38,9 @@ class ScriptedImap:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self._sockets: list[socket.socket] = []
-        # The lines each connection sent, in order of connection.
+        # The lines each connection sent, in order of connection, and whether it has ended.
         self.received: list[list[bytes]] = []
+        self._ended: list[threading.Event] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def client(self) -> IMAPClient:
@@ -47,6 +48,12 @@ class ScriptedImap:
         client.login("someone", "secret")
         client.select_folder("INBOX")
         return client
+
+    def last_received(self, timeout: float = 10) -> list[bytes]:
+        """The lines the last connection sent, once the server has read all of them (the client
+        must have closed it): read earlier, a command sent just before could still be in flight."""
+        assert self._ended[-1].wait(timeout), "the connection was not closed"
+        return self.received[-1]
 
     def close(self) -> None:
         for sock in [self.listener, *self._sockets]:
@@ -69,7 +76,15 @@ class ScriptedImap:
     def _serve(self, conn: socket.socket) -> None:
         replies = iter(self.replies)
         received: list[bytes] = []
+        ended = threading.Event()
         self.received.append(received)
+        self._ended.append(ended)
+        try:
+            self._replay(conn, replies, received)
+        finally:
+            ended.set()
+
+    def _replay(self, conn: socket.socket, replies: Iterator[bytes], received: list[bytes]) -> None:
         with contextlib.suppress(OSError), conn, conn.makefile("rb") as lines:
             conn.sendall(b"* OK [CAPABILITY IMAP4rev1] Scripted ready.\r\n")
             while line := lines.readline():

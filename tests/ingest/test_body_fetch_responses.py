@@ -62,9 +62,10 @@ def outcome(fetch: Callable[..., dict[int, bytes]], server: ScriptedImap, before
                 results.append(("raised", type(exc), str(exc), type(exc.__context__)))
         imap = client._imap
         continuation = getattr(imap, "continuation_response", None)
-        return results, imap.untagged_responses, imap.tagged_commands, continuation, server.received[-1]
+        kept = results, imap.untagged_responses, imap.tagged_commands, continuation
     finally:
         client.shutdown()
+    return (*kept, server.last_received())
 
 
 def connect(server: ScriptedImap) -> IMAPClient:
